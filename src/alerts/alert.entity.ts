@@ -1,0 +1,33 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { bigintToNumber } from '../database/columns';
+
+export type AlertStatus = 'OPEN' | 'CLOSED';
+export const ALERT_STATUSES: readonly AlertStatus[] = ['OPEN', 'CLOSED'];
+
+@Entity({ name: 'lims_alert' })
+export class Alert {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: number;
+
+  @Column({ name: 'camera_id', type: 'bigint', nullable: true, transformer: bigintToNumber })
+  cameraId!: number | null;
+
+  /** NULL only on rows adopted from the Django version */
+  @Column({ name: 'zone_id', type: 'bigint', nullable: true, transformer: bigintToNumber })
+  zoneId!: number | null;
+
+  @Column({ type: 'varchar', length: 255 })
+  heading!: string;
+
+  @Column({ name: 'sub_heading', type: 'text', nullable: true })
+  subHeading!: string | null;
+
+  @Column({ type: 'varchar', length: 20 })
+  status!: AlertStatus;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,32 @@
+import type { Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { bodyParsing, cors, securityHeaders } from './common/http-middleware';
+import type { AppLogger } from './common/logger';
+import { NestPinoLogger } from './common/nest-logger';
+import { RouteTable } from './common/route-table';
+import type { AppConfig } from './config/config';
+
+/**
+ * Builds the initialised application (routes registered, database connected) without
+ * listening. main.ts and the tests both use it, so tests exercise the production wiring.
+ */
+export async function createApp(config: AppConfig, logger: AppLogger, opts: { extraModules?: Type[] } = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger, opts.extraModules ?? []), {
+    bodyParser: false,
+    logger: new NestPinoLogger(logger.child({ context: 'Nest' })),
+    abortOnError: false,
+  });
+  const express = app.getHttpAdapter().getInstance();
+  express.disable('x-powered-by');
+  express.set('trust proxy', 1); // Cloud Run's front end is the single trusted hop
+  express.set('etag', false);
+  app.use(securityHeaders(config));
+  app.use(cors(config));
+  app.use(bodyParsing());
+  app.enableShutdownHooks();
+  await app.init();
+  app.get(RouteTable).load(express);
+  return app;
+}

@@ -1,0 +1,41 @@
+import { DynamicModule, Global, Module, Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { GlobalExceptionFilter } from './common/http-exception.filter';
+import { Lifecycle } from './common/lifecycle';
+import { LOGGER, type AppLogger } from './common/logger';
+import { RouteTable } from './common/route-table';
+import { AppConfig } from './config/config';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { RedisModule } from './integrations/redis/redis.module';
+import { FEATURE_MODULES } from './features';
+
+/** Configuration, logger and other process-wide singletons, visible to every module. */
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(config: AppConfig, logger: AppLogger): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [{ provide: AppConfig, useValue: config }, { provide: LOGGER, useValue: logger }, RouteTable, Lifecycle],
+      exports: [AppConfig, LOGGER, RouteTable, Lifecycle],
+    };
+  }
+}
+
+/** Composition root: features plus the global guard and exception filter. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, logger: AppLogger, extraModules: Type[] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(config, logger), DatabaseModule, RedisModule, AuthModule, HealthModule, ...FEATURE_MODULES, ...extraModules],
+      providers: [
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
+        { provide: APP_FILTER, useClass: GlobalExceptionFilter },
+      ],
+    };
+  }
+}

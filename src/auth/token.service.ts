@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { randomBytes } from 'node:crypto';
+import { AppConfig } from '../config/config';
+
+export type TokenType = 'access' | 'refresh';
+
+export interface TokenClaims {
+  token_type: TokenType;
+  exp: number;
+  iat: number;
+  jti: string;
+  /** a string, as simplejwt issued it */
+  user_id: string;
+}
+
+/** Why a token was rejected, in simplejwt's words (spec §4.2). */
+export type TokenProblem = 'Token is invalid' | 'Token is expired' | 'Token has wrong type';
+
+export type VerifyResult = { ok: true; claims: TokenClaims } | { ok: false; problem: TokenProblem };
+
+/** Signs and verifies HS256 JWTs; no aud/iss, no leeway. */
+@Injectable()
+export class TokenService {
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly config: AppConfig,
+  ) {}
+
+  newJti(): string {
+    return randomBytes(16).toString('hex');
+  }
+
+  sign(type: TokenType, userId: number, jti = this.newJti(), nowSec = Math.floor(Date.now() / 1000)): { token: string; claims: TokenClaims } {
+    const ttl = type === 'access' ? this.config.auth.accessTokenTtlSec : this.config.auth.refreshTokenTtlSec;
+    const claims: TokenClaims = { token_type: type, exp: nowSec + ttl, iat: nowSec, jti, user_id: String(userId) };
+    const token = this.jwt.sign(claims, { secret: this.config.auth.jwtSecret, algorithm: 'HS256', noTimestamp: true });
+    return { token, claims };
+  }
+
+  verify(token: string, expected: TokenType): VerifyResult {
+    let claims: TokenClaims;
+    try {
+      // algorithms pinned: alg "none" and RS/ES confusion are rejected by the library
+      claims = this.jwt.verify<TokenClaims>(token, { secret: this.config.auth.jwtSecret, algorithms: ['HS256'], clockTolerance: 0 });
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      return { ok: false, problem: name === 'TokenExpiredError' ? 'Token is expired' : 'Token is invalid' };
+    }
+    if (
+      typeof claims !== 'object' ||
+      typeof claims.exp !== 'number' ||
+      typeof claims.user_id !== 'string' ||
+      !/^[0-9]{1,16}$/.test(claims.user_id) ||
+      typeof claims.jti !== 'string'
+    ) {
+      return { ok: false, problem: 'Token is invalid' };
+    }
+    if (claims.token_type !== expected) {
+      return { ok: false, problem: 'Token has wrong type' };
+    }
+    return { ok: true, claims };
+  }
+}

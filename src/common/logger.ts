@@ -1,0 +1,53 @@
+import pino, { Logger } from 'pino';
+
+// Cloud Logging reads `severity` and `message`; pino's numeric levels are mapped to its names.
+const SEVERITY: Record<string, string> = {
+  trace: 'DEBUG',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  error: 'ERROR',
+  fatal: 'CRITICAL',
+};
+
+/** Paths never written to logs, whatever a caller passes in. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-device-key"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["x-device-key"]',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'refresh',
+  '*.refresh',
+  'access',
+  '*.access',
+  'apiKey',
+  '*.apiKey',
+  'device_key',
+  '*.device_key',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      messageKey: 'message',
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT', level: label }),
+      },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    destination,
+  );
+}
+
+/** Injection token for the root pino logger; modules call `.child({ context })`. */
+export const LOGGER = Symbol('LOGGER');
+export type AppLogger = Logger;

@@ -1,0 +1,262 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * The whole runtime configuration, parsed and validated once at boot (spec §8).
+ * Injected by class: `constructor(private readonly config: AppConfig)`.
+ */
+export class AppConfig {
+  port!: number;
+  nodeEnv!: 'development' | 'production' | 'test';
+  isProduction!: boolean;
+  db!: DbConfig;
+  auth!: {
+    jwtSecret: string;
+    /** true when JWT_SECRET was not given and a random per-process secret is used */
+    jwtSecretGenerated: boolean;
+    accessTokenTtlSec: number;
+    refreshTokenTtlSec: number;
+  };
+  crowd!: { predictUrl: string | null; timeoutMs: number };
+  gemini!: {
+    apiKey: string | null;
+    model: string;
+    timeoutMs: number;
+    maxAttempts: number;
+    baseUrl: string;
+  };
+  redisUrl!: string | null;
+  sensor!: { throttleMs: number; auth: 'required' | 'off'; maxUploadBytes: number };
+  corsOrigins!: '*' | string[];
+  logLevel!: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  metricsToken!: string | null;
+}
+
+export type DbConfig =
+  | { kind: 'embedded'; dataDir: string | null; poolMax: number; connectTimeoutMs: number; statementTimeoutMs: number; idleTimeoutMs: number; migrationsRun: boolean }
+  | {
+      kind: 'postgres';
+      url: string | null;
+      host: string | null;
+      port: number;
+      database: string | null;
+      user: string | null;
+      password: string | null;
+      poolMax: number;
+      connectTimeoutMs: number;
+      statementTimeoutMs: number;
+      idleTimeoutMs: number;
+      migrationsRun: boolean;
+    };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses `1800`, `30s`, `30m`, `12h`, `7d` into seconds. */
+export function parseTtl(value: string): number | null {
+  const m = /^(\d+)([smhd]?)$/.exec(value.trim());
+  if (!m) {
+    return null;
+  }
+  const n = Number(m[1]);
+  const mult = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+  const sec = n * mult;
+  return sec > 0 && Number.isSafeInteger(sec) ? sec : null;
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off', '']);
+
+/**
+ * Validates `env` and returns the typed configuration, or throws one ConfigError that lists
+ * every problem at once so an operator fixes them in a single deploy.
+ */
+export function loadConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, def: number, min: number, max: number, hint?: string): number => {
+    const raw = get(name);
+    if (raw === undefined) {
+      return def;
+    }
+    if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be ${hint ?? `an integer ${min}-${max}`} (got "${raw}")`);
+      return def;
+    }
+    return Number(raw);
+  };
+  const oneOf = <T extends string>(name: string, def: T, allowed: readonly T[]): T => {
+    const raw = get(name);
+    if (raw === undefined) {
+      return def;
+    }
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name} must be ${allowed.map((a) => `"${a}"`).join(' or ')} (got "${raw}")`);
+      return def;
+    }
+    return raw as T;
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined) {
+      return def;
+    }
+    const v = raw.trim().toLowerCase();
+    if (TRUE_WORDS.has(v)) {
+      return true;
+    }
+    if (FALSE_WORDS.has(v)) {
+      return false;
+    }
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return def;
+  };
+  const ttl = (name: string, def: number): number => {
+    const raw = get(name);
+    if (raw === undefined) {
+      return def;
+    }
+    const v = parseTtl(raw);
+    if (v === null) {
+      problems.push(`${name} must be seconds or a number with s, m, h or d, e.g. 30m (got "${raw}")`);
+      return def;
+    }
+    return v;
+  };
+  const url = (name: string, protocols: string[]): string | null => {
+    const raw = get(name);
+    if (raw === undefined) {
+      return null;
+    }
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) {
+        throw new Error('protocol');
+      }
+      return raw;
+    } catch {
+      // never echo a URL: it may carry a password
+      problems.push(`${name} must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL`);
+      return null;
+    }
+  };
+
+  const nodeEnv = oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const);
+  const isProduction = nodeEnv === 'production';
+
+  // database
+  const poolMax = int('DB_POOL_MAX', 5, 1, 1000);
+  const connectTimeoutMs = int('DB_CONNECT_TIMEOUT_MS', 10000, 100, 600000);
+  const statementTimeoutMs = int('DB_STATEMENT_TIMEOUT_MS', 30000, 100, 3600000);
+  const idleTimeoutMs = int('DB_IDLE_TIMEOUT_MS', 30000, 1000, 3600000);
+  const migrationsRun = bool('MIGRATIONS_RUN', true);
+  const common = { poolMax, connectTimeoutMs, statementTimeoutMs, idleTimeoutMs, migrationsRun };
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const useCloudSql = bool('USE_CLOUD_SQL', false);
+  const dbPort = int('DB_PORT', 5432, 1, 65535, 'an integer 1-65535');
+  let db: DbConfig;
+  if (databaseUrl || get('DATABASE_URL') !== undefined) {
+    db = { kind: 'postgres', url: databaseUrl, host: null, port: dbPort, database: null, user: null, password: null, ...common };
+  } else if (useCloudSql || get('DB_HOST') !== undefined) {
+    const missing = ['DB_HOST', 'DB_NAME', 'DB_USER', 'DB_PASSWORD'].filter((n) => get(n) === undefined && !(n === 'DB_PASSWORD' && env[n] !== undefined));
+    for (const n of missing) {
+      problems.push(`${n} is required when USE_CLOUD_SQL or DB_HOST is set`);
+    }
+    db = {
+      kind: 'postgres',
+      url: null,
+      host: get('DB_HOST') ?? null,
+      port: dbPort,
+      database: get('DB_NAME') ?? null,
+      user: get('DB_USER') ?? null,
+      password: env.DB_PASSWORD ?? null,
+      ...common,
+    };
+  } else {
+    if (isProduction) {
+      problems.push('a database is required in production: set DATABASE_URL or USE_CLOUD_SQL with DB_HOST, DB_NAME, DB_USER, DB_PASSWORD (the embedded database would live on the container\'s ephemeral disk)');
+    }
+    const dataDir = env.EMBEDDED_DB_DIR === undefined ? './.data' : env.EMBEDDED_DB_DIR.trim() === '' || env.EMBEDDED_DB_DIR === 'memory' ? null : env.EMBEDDED_DB_DIR;
+    db = { kind: 'embedded', dataDir, ...common };
+  }
+
+  // auth
+  const jwtRaw = env.JWT_SECRET;
+  let jwtSecret = jwtRaw ?? '';
+  let jwtSecretGenerated = false;
+  if (jwtRaw === undefined || jwtRaw === '') {
+    if (isProduction) {
+      problems.push('JWT_SECRET is required in production');
+    }
+    jwtSecret = randomBytes(48).toString('base64url');
+    jwtSecretGenerated = true;
+  } else if (jwtRaw.length < 32) {
+    problems.push(`JWT_SECRET must be at least 32 characters (got ${jwtRaw.length})`);
+  }
+
+  const crowdUrl = url('CROWD_PREDICT_URL', ['http:', 'https:']);
+  if (isProduction && get('CROWD_PREDICT_URL') === undefined) {
+    problems.push('CROWD_PREDICT_URL is required in production (the detector URL including /predict)');
+  }
+
+  const geminiBase = url('GEMINI_BASE_URL', ['http:', 'https:']) ?? 'https://generativelanguage.googleapis.com';
+  const geminiModel = (get('GEMINI_MODEL') ?? 'gemini-3.5-flash').replace(/^models\//, '');
+  if (!/^[A-Za-z0-9._-]+$/.test(geminiModel)) {
+    problems.push(`GEMINI_MODEL must be a model id such as gemini-3.5-flash (got "${geminiModel}")`);
+  }
+
+  const corsRaw = get('CORS_ORIGINS') ?? '*';
+  let corsOrigins: '*' | string[] = '*';
+  if (corsRaw !== '*') {
+    corsOrigins = corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
+    const bad = corsOrigins.filter((o) => !/^https?:\/\/[^/\s]+$/.test(o));
+    if (bad.length || corsOrigins.length === 0) {
+      problems.push(`CORS_ORIGINS must be * or a comma-separated list of origins like https://dash.example.com (bad: ${bad.join(', ') || 'empty'})`);
+    }
+  }
+
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+
+  const cfg: AppConfig = Object.assign(new AppConfig(), {
+    port: int('PORT', 8080, 0, 65535, 'an integer 1-65535'),
+    nodeEnv,
+    isProduction,
+    db,
+    auth: {
+      jwtSecret,
+      jwtSecretGenerated,
+      accessTokenTtlSec: ttl('ACCESS_TOKEN_TTL', 1800),
+      refreshTokenTtlSec: ttl('REFRESH_TOKEN_TTL', 7 * 86400),
+    },
+    crowd: { predictUrl: crowdUrl, timeoutMs: int('CROWD_TIMEOUT_MS', 20000, 1, 600000) },
+    gemini: {
+      apiKey: get('GEMINI_API_KEY') ?? null,
+      model: geminiModel,
+      timeoutMs: int('GEMINI_TIMEOUT_MS', 15000, 1, 600000),
+      maxAttempts: int('GEMINI_MAX_ATTEMPTS', 2, 1, 5),
+      baseUrl: geminiBase.replace(/\/+$/, ''),
+    },
+    redisUrl,
+    sensor: {
+      throttleMs: int('SENSOR_THROTTLE_MS', 2000, 0, 86400000),
+      auth: oneOf('SENSOR_AUTH', 'required', ['required', 'off'] as const),
+      maxUploadBytes: int('MAX_UPLOAD_BYTES', 10485760, 1, 1073741824),
+    },
+    corsOrigins,
+    logLevel: oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const),
+    metricsToken: get('METRICS_TOKEN') ?? null,
+  });
+
+  if (problems.length) {
+    throw new ConfigError(problems);
+  }
+  return cfg;
+}

@@ -1,0 +1,162 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+
+/**
+ * A `pg`-compatible driver module for TypeORM backed by one embedded PGlite database.
+ *
+ * PGlite is a single session. typeorm-pglite hands that one session to every TypeORM
+ * "connection" at once, so two concurrent transactions would interleave their statements
+ * (one request's ROLLBACK undoing another's writes). This pool instead lends the session
+ * to one query runner at a time, like a pg pool of size 1, and waits at most
+ * `connectionTimeoutMillis` for it. See docs/decisions/0001-embedded-database.md.
+ */
+export interface EmbeddedDriverOptions {
+  /** directory for the data files; null keeps the database in memory (tests) */
+  dataDir: string | null;
+}
+
+type QueryCallback = (err: Error | null, result?: unknown) => void;
+
+interface PgLikeResult {
+  command: string;
+  rows: unknown[];
+  rowCount: number;
+  fields: unknown[];
+}
+
+export function createEmbeddedDriver(opts: EmbeddedDriverOptions): { Pool: new (config: { connectionTimeoutMillis?: number }) => EventEmitter } {
+  let db: Promise<PGlite> | null = null;
+  const open = (): Promise<PGlite> => {
+    if (!db) {
+      if (opts.dataDir) {
+        mkdirSync(opts.dataDir, { recursive: true });
+      }
+      db = PGlite.create(opts.dataDir ? { dataDir: opts.dataDir } : {});
+    }
+    return db;
+  };
+
+  const run = async (sql: string, params?: unknown[]): Promise<PgLikeResult> => {
+    const pg = await open();
+    const command = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '';
+    if (params && params.length > 0) {
+      const r = await pg.query(sql, params);
+      return { command, rows: r.rows, rowCount: r.affectedRows ?? r.rows.length, fields: r.fields };
+    }
+    // exec runs multi-statement strings; TypeORM wants the last statement's result
+    const all = await pg.exec(sql);
+    const last = all[all.length - 1];
+    return { command, rows: last?.rows ?? [], rowCount: last?.affectedRows ?? last?.rows.length ?? 0, fields: last?.fields ?? [] };
+  };
+
+  class Client extends EventEmitter {
+    query(sql: string | { text: string; values?: unknown[] }, params?: unknown[] | QueryCallback, cb?: QueryCallback): Promise<PgLikeResult> {
+      const text = typeof sql === 'string' ? sql : sql.text;
+      const values = typeof params === 'function' ? undefined : (params ?? (typeof sql === 'string' ? undefined : sql.values));
+      const callback = typeof params === 'function' ? params : cb;
+      const p = run(text, values);
+      if (callback) {
+        p.then((r) => callback(null, r), (e: Error) => callback(e));
+      }
+      return p;
+    }
+  }
+
+  class Pool extends EventEmitter {
+    private busy = false;
+    private readonly waiters: Array<{ grant: () => void; timer?: NodeJS.Timeout }> = [];
+    private readonly client = new Client();
+    private readonly timeoutMs: number;
+
+    constructor(config: { connectionTimeoutMillis?: number } = {}) {
+      super();
+      this.timeoutMs = config.connectionTimeoutMillis ?? 10000;
+    }
+
+    get totalCount(): number {
+      return 1;
+    }
+    get idleCount(): number {
+      return this.busy ? 0 : 1;
+    }
+    get waitingCount(): number {
+      return this.waiters.length;
+    }
+
+    private acquire(): Promise<() => void> {
+      let released = false;
+      const release = (): void => {
+        if (released) {
+          return;
+        }
+        released = true;
+        const next = this.waiters.shift();
+        if (next) {
+          clearTimeout(next.timer);
+          next.grant();
+        } else {
+          this.busy = false;
+        }
+      };
+      if (!this.busy) {
+        this.busy = true;
+        return Promise.resolve(release);
+      }
+      return new Promise((resolve, reject) => {
+        const waiter: { grant: () => void; timer?: NodeJS.Timeout } = { grant: () => resolve(release) };
+        waiter.timer = setTimeout(() => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) {
+            this.waiters.splice(i, 1);
+          }
+          reject(new Error('timeout exceeded when trying to connect'));
+        }, this.timeoutMs);
+        waiter.timer.unref();
+        this.waiters.push(waiter);
+      });
+    }
+
+    connect(cb?: (err: Error | null, client?: Client, release?: (err?: unknown) => void) => void): Promise<Client> {
+      const p = (async () => {
+        await open();
+        return this.acquire();
+      })();
+      return p.then(
+        (release) => {
+          const client = this.client;
+          // pg exposes release() on the client itself; TypeORM uses the callback's
+          (client as unknown as { release: () => void }).release = release;
+          cb?.(null, client, release);
+          return client;
+        },
+        (err: Error) => {
+          cb?.(err);
+          throw err;
+        },
+      );
+    }
+
+    async query(sql: string, params?: unknown[] | QueryCallback, cb?: QueryCallback): Promise<PgLikeResult> {
+      const release = await this.acquire();
+      try {
+        return await this.client.query(sql, params, cb);
+      } finally {
+        release();
+      }
+    }
+
+    end(cb?: (err?: Error | null) => void): Promise<void> {
+      const p = db ? db.then((d) => d.close()) : Promise.resolve();
+      db = null;
+      return p.then(
+        () => cb?.(null),
+        (e: Error) => {
+          cb?.(e);
+        },
+      );
+    }
+  }
+
+  return { Pool };
+}

@@ -1,0 +1,101 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/config';
+import { Lifecycle } from '../common/lifecycle';
+import { MigrationService } from '../database/migration.service';
+import { CrowdPredictionClient } from '../integrations/crowd-prediction/crowd-prediction.client';
+import { RedisClient, withTimeout } from '../integrations/redis/redis.client';
+
+type Status = 'OK' | 'DOWN';
+
+export interface HealthReport {
+  overall_status: 'OK' | 'DEGRADED';
+  database: Status;
+  external_service: Status;
+  checks: {
+    database: { status: Status; latency_ms?: number };
+    crowd_api: { status: Status | 'NOT_CONFIGURED'; latency_ms?: number };
+    redis: { status: Status | 'NOT_CONFIGURED'; latency_ms?: number };
+    gemini: { status: 'CONFIGURED' | 'NOT_CONFIGURED' };
+  };
+}
+
+const CHECK_TIMEOUT_MS = 2000;
+const CACHE_MS = 5000;
+
+@Injectable()
+export class HealthService {
+  private cached: { at: number; report: Promise<HealthReport> } | null = null;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly config: AppConfig,
+    private readonly redis: RedisClient,
+    private readonly crowd: CrowdPredictionClient,
+    private readonly migrations: MigrationService,
+    private readonly lifecycle: Lifecycle,
+  ) {}
+
+  /** Cached for 5 s (and shared by concurrent callers) so a probe storm cannot load the database. */
+  report(): Promise<HealthReport> {
+    const now = Date.now();
+    if (!this.cached || now - this.cached.at >= CACHE_MS) {
+      this.cached = { at: now, report: this.check() };
+    }
+    return this.cached.report;
+  }
+
+  private async check(): Promise<HealthReport> {
+    const [database, crowd, redis] = await Promise.all([
+      timed(() => this.pingDatabase()),
+      this.crowd.configured ? timed(() => this.crowd.health(CHECK_TIMEOUT_MS)) : Promise.resolve({ status: 'NOT_CONFIGURED' as const }),
+      timed(async () => {
+        const s = await this.redis.ping(CHECK_TIMEOUT_MS);
+        if (s === 'DOWN') {
+          throw new Error('redis down');
+        }
+        return s;
+      }),
+    ]);
+    const redisCheck = redis.status === 'OK' && !this.redis.configured ? { status: 'NOT_CONFIGURED' as const } : redis;
+    const ok = database.status === 'OK' && crowd.status === 'OK';
+    return {
+      overall_status: ok ? 'OK' : 'DEGRADED',
+      database: database.status,
+      external_service: crowd.status === 'OK' ? 'OK' : 'DOWN',
+      checks: {
+        database,
+        crowd_api: crowd,
+        redis: redisCheck,
+        gemini: { status: this.config.gemini.apiKey ? 'CONFIGURED' : 'NOT_CONFIGURED' },
+      },
+    };
+  }
+
+  async ready(): Promise<boolean> {
+    if (this.lifecycle.shuttingDown) {
+      return false;
+    }
+    try {
+      await withTimeout(this.pingDatabase(), CHECK_TIMEOUT_MS);
+      return await withTimeout(this.migrations.isSchemaCurrent(), CHECK_TIMEOUT_MS);
+    } catch {
+      return false;
+    }
+  }
+
+  private async pingDatabase(): Promise<void> {
+    await this.ds.query('SELECT 1');
+  }
+}
+
+/** Runs a check with the 2 s budget; any failure is DOWN, and no error text leaves this function. */
+async function timed(fn: () => Promise<unknown>): Promise<{ status: Status; latency_ms: number }> {
+  const start = performance.now();
+  try {
+    await withTimeout(fn(), CHECK_TIMEOUT_MS);
+    return { status: 'OK', latency_ms: Math.round(performance.now() - start) };
+  } catch {
+    return { status: 'DOWN', latency_ms: Math.round(performance.now() - start) };
+  }
+}

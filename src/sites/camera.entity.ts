@@ -1,0 +1,32 @@
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { bigintToNumber } from '../database/columns';
+import type { Zone } from './zone.entity';
+
+@Entity({ name: 'lims_camera' })
+export class Camera {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: number;
+
+  @Column({ name: 'zone_id', type: 'bigint', transformer: bigintToNumber })
+  zoneId!: number;
+
+  @ManyToOne('Zone', 'cameras', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'zone_id' })
+  zone?: Zone;
+
+  @Column({ type: 'varchar', length: 255 })
+  name!: string;
+
+  @Column({ name: 'is_active', type: 'boolean' })
+  isActive!: boolean;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  /** hex SHA-256 of the device key; the key itself is never stored */
+  @Column({ name: 'api_key_hash', type: 'char', length: 64, nullable: true, unique: true })
+  apiKeyHash!: string | null;
+
+  @Column({ name: 'api_key_created_at', type: 'timestamptz', nullable: true })
+  apiKeyCreatedAt!: Date | null;
+}

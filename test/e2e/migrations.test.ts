@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { DataSource } from 'typeorm';
+import { pendingMigrations, runMigrations } from '../../src/database/migrator';
+import { createTestDatabase, execScript, openDataSource, REAL_POSTGRES, TestDatabase } from '../support/database';
+
+const FIXTURE = readFileSync(join(__dirname, '../../../test/fixtures/django-schema.sql'), 'utf8');
+
+async function tables(ds: DataSource): Promise<string[]> {
+  const rows = (await ds.query(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1`)) as { tablename: string }[];
+  return rows.map((r) => r.tablename);
+}
+
+async function indexes(ds: DataSource, table: string): Promise<string[]> {
+  const rows = (await ds.query(`SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1`, [table])) as { indexname: string }[];
+  return rows.map((r) => r.indexname);
+}
+
+async function dump(ds: DataSource, table: string, columns: string): Promise<unknown[]> {
+  return (await ds.query(`SELECT ${columns} FROM ${table} ORDER BY id`)) as unknown[];
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) {
+    await c();
+  }
+});
+
+async function freshDb(): Promise<{ db: TestDatabase; ds: DataSource }> {
+  const db = await createTestDatabase();
+  const ds = await openDataSource(db);
+  cleanups.push(async () => {
+    await ds.destroy();
+    await db.drop();
+  });
+  return { db, ds };
+}
+
+describe('migrations', () => {
+  it('create every table, constraint and index on an empty database', async () => {
+    const { ds } = await freshDb();
+    assert.deepEqual(await pendingMigrations(ds), ['AdoptOrCreateSchema1732300000000']);
+    assert.deepEqual(await runMigrations(ds), ['AdoptOrCreateSchema1732300000000']);
+    assert.deepEqual(await tables(ds), [
+      'ecoflow_refresh_token',
+      'ecoflow_schema_migrations',
+      'lims_alert',
+      'lims_camera',
+      'lims_carbonlog',
+      'lims_notification',
+      'lims_organization',
+      'lims_user',
+      'lims_zone',
+    ]);
+    const alertIdx = await indexes(ds, 'lims_alert');
+    for (const i of ['lims_alert_one_open_uniq', 'lims_alert_zone_id_idx', 'lims_alert_status_created_idx']) {
+      assert.ok(alertIdx.includes(i), `${i} in ${alertIdx.join(',')}`);
+    }
+    assert.deepEqual(await pendingMigrations(ds), []);
+  });
+
+  it('are a no-op the second time', async () => {
+    const { ds } = await freshDb();
+    await runMigrations(ds);
+    assert.deepEqual(await runMigrations(ds), []);
+    const rows = (await ds.query('SELECT count(*)::int AS n FROM ecoflow_schema_migrations')) as { n: number }[];
+    assert.equal(rows[0].n, 1);
+  });
+
+  it('enforce one OPEN alert per zone and camera, camera-less alerts keyed per zone', async () => {
+    const { ds } = await freshDb();
+    await runMigrations(ds);
+    await ds.query(`INSERT INTO lims_organization (name, org_type, total_capacity, created_at, updated_at) VALUES ('O', 'T', 0, now(), now())`);
+    await ds.query(`INSERT INTO lims_zone (name, zone_type, capacity, organization_id) VALUES ('A', 'T', 10, 1), ('B', 'T', 10, 1)`);
+    const ins = (zone: number, camera: number | null, status = 'OPEN'): Promise<unknown> =>
+      ds.query(`INSERT INTO lims_alert (heading, status, created_at, updated_at, zone_id, camera_id) VALUES ('h', $1, now(), now(), $2, $3)`, [status, zone, camera]);
+    await ins(1, null);
+    await ins(2, null); // another zone's camera-less alert is its own key
+    await assert.rejects(ins(1, null), /lims_alert_one_open_uniq|duplicate key/);
+    await ins(1, null, 'CLOSED');
+    const n = (await ds.query(`SELECT count(*)::int AS n FROM lims_alert`)) as { n: number }[];
+    assert.equal(n[0].n, 3);
+    await assert.rejects(ds.query(`UPDATE lims_zone SET capacity = -1 WHERE id = 1`), /check/i);
+  });
+
+  it('adopt a Django-created database keeping every row', async () => {
+    const { ds } = await freshDb();
+    await execScript(ds, FIXTURE);
+    const before = {
+      users: await dump(ds, 'lims_user', 'id, password, email, username, role, first_name, is_active, eco_points'),
+      orgs: await dump(ds, 'lims_organization', 'id, name, latitude::text, created_at'),
+      zones: await dump(ds, 'lims_zone', 'id, name, capacity, organization_id'),
+      cameras: await dump(ds, 'lims_camera', 'id, name, is_active, zone_id'),
+      alerts: await dump(ds, 'lims_alert', 'id, heading, sub_heading, status, camera_id, created_at'),
+      notifications: await dump(ds, 'lims_notification', 'id, title, message'),
+      carbon: await dump(ds, 'lims_carbonlog', 'id, saved_amount, zone_id'),
+      djangoMigrations: await dump(ds, 'django_migrations', 'id, app, name'),
+      groups: await dump(ds, 'lims_user_groups', 'id, user_id, group_id'),
+    };
+    assert.deepEqual(await runMigrations(ds), ['AdoptOrCreateSchema1732300000000']);
+    const afterRows = {
+      users: await dump(ds, 'lims_user', 'id, password, email, username, role, first_name, is_active, eco_points'),
+      orgs: await dump(ds, 'lims_organization', 'id, name, latitude::text, created_at'),
+      zones: await dump(ds, 'lims_zone', 'id, name, capacity, organization_id'),
+      cameras: await dump(ds, 'lims_camera', 'id, name, is_active, zone_id'),
+      alerts: await dump(ds, 'lims_alert', 'id, heading, sub_heading, status, camera_id, created_at'),
+      notifications: await dump(ds, 'lims_notification', 'id, title, message'),
+      carbon: await dump(ds, 'lims_carbonlog', 'id, saved_amount, zone_id'),
+      djangoMigrations: await dump(ds, 'django_migrations', 'id, app, name'),
+      groups: await dump(ds, 'lims_user_groups', 'id, user_id, group_id'),
+    };
+    assert.deepEqual(afterRows, before);
+    assert.equal(before.alerts.length, 4);
+    // legacy alerts keep camera_id and get no zone
+    const zones = (await ds.query(`SELECT count(*)::int AS n FROM lims_alert WHERE zone_id IS NOT NULL`)) as { n: number }[];
+    assert.equal(zones[0].n, 0);
+    // Django's no-action foreign keys became ON DELETE CASCADE
+    const fks = (await ds.query(
+      `SELECT conname, confdeltype FROM pg_constraint WHERE contype = 'f' AND conrelid = 'lims_alert'::regclass ORDER BY conname`,
+    )) as { conname: string; confdeltype: string }[];
+    assert.deepEqual(fks, [
+      { conname: 'lims_alert_camera_id_fk', confdeltype: 'c' },
+      { conname: 'lims_alert_zone_id_fk', confdeltype: 'c' },
+    ]);
+    // the camera key columns exist, empty
+    const keys = (await ds.query(`SELECT count(*)::int AS n FROM lims_camera WHERE api_key_hash IS NULL`)) as { n: number }[];
+    assert.equal(keys[0].n, 3);
+    // new rows get cascade deletes through the adopted tables
+    await ds.query(`DELETE FROM lims_organization WHERE id = 1`);
+    const left = (await ds.query(`SELECT (SELECT count(*) FROM lims_zone)::int AS z, (SELECT count(*) FROM lims_alert)::int AS a`)) as { z: number; a: number }[];
+    // alert 3 is legacy and camera-less: it belongs to no zone, so nothing cascades to it
+    assert.deepEqual(left[0], { z: 1, a: 1 });
+    assert.deepEqual(await runMigrations(ds), [], 'adoption is recorded');
+  });
+
+  it('stop before any change when emails collide case-insensitively', async () => {
+    const { ds } = await freshDb();
+    await execScript(ds, FIXTURE);
+    await ds.query(
+      `INSERT INTO lims_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined, role, eco_points)
+       VALUES ('x', false, 'dup', '', '', 'ADMIN@ecoflow.example', false, true, now(), 'USER', 0)`,
+    );
+    await assert.rejects(runMigrations(ds), /collide case-insensitively.*admin@ecoflow\.example, ADMIN@ecoflow\.example/);
+    const t = await tables(ds);
+    assert.ok(!t.includes('ecoflow_refresh_token'), 'nothing was created');
+    const cols = (await ds.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'lims_alert' AND column_name = 'zone_id'`)) as unknown[];
+    assert.equal(cols.length, 0);
+  });
+
+  it('serialize concurrent runs from several instances with an advisory lock', async () => {
+    const { db, ds } = await freshDb();
+    // with real Postgres a second DataSource is a second "instance" (its own pool); the embedded
+    // database lives in one process, so there the runs share it and contend for its session
+    const other = REAL_POSTGRES ? await openDataSource(db) : ds;
+    if (other !== ds) {
+      cleanups.push(async () => other.destroy());
+    }
+    const results = await Promise.all([runMigrations(ds), runMigrations(other), runMigrations(ds)]);
+    const applied = results.flat();
+    assert.deepEqual(applied, ['AdoptOrCreateSchema1732300000000'], 'exactly one run applied the migration');
+    assert.deepEqual(await pendingMigrations(other), []);
+  });
+
+  it('uses real PostgreSQL in this pass when TEST_DATABASE_URL is set', async () => {
+    const { ds } = await freshDb();
+    const v = (await ds.query('SELECT version() AS v')) as { v: string }[];
+    assert.match(v[0].v, /PostgreSQL/);
+    assert.equal(ds.options.type, 'postgres');
+    assert.equal(Boolean((ds.options as { driver?: unknown }).driver), !REAL_POSTGRES);
+  });
+});

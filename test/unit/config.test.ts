@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, parseTtl } from '../../src/config/config';
+
+function problems(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.message;
+  }
+  assert.fail('expected the configuration to be rejected');
+}
+
+describe('loadConfig', () => {
+  it('defaults to the embedded database, port 8080 and the spec defaults', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 8080);
+    assert.equal(c.db.kind, 'embedded');
+    assert.equal(c.auth.accessTokenTtlSec, 1800);
+    assert.equal(c.auth.refreshTokenTtlSec, 7 * 86400);
+    assert.equal(c.sensor.throttleMs, 2000);
+    assert.equal(c.sensor.auth, 'required');
+    assert.equal(c.sensor.maxUploadBytes, 10485760);
+    assert.equal(c.gemini.model, 'gemini-3.5-flash');
+    assert.equal(c.gemini.maxAttempts, 2);
+    assert.equal(c.corsOrigins, '*');
+    assert.equal(c.auth.jwtSecretGenerated, true);
+  });
+
+  it('lists every bad variable in one message', () => {
+    const msg = problems({ PORT: 'abc', SENSOR_AUTH: 'maybe', GEMINI_MAX_ATTEMPTS: '9', ACCESS_TOKEN_TTL: '30x' });
+    assert.match(msg, /^Invalid configuration: /);
+    assert.match(msg, /PORT must be an integer 1-65535 \(got "abc"\)/);
+    assert.match(msg, /SENSOR_AUTH must be "required" or "off" \(got "maybe"\)/);
+    assert.match(msg, /GEMINI_MAX_ATTEMPTS must be an integer 1-5 \(got "9"\)/);
+    assert.match(msg, /ACCESS_TOKEN_TTL must be seconds or a number with s, m, h or d/);
+  });
+
+  it('requires JWT_SECRET, a database and the detector URL in production', () => {
+    const msg = problems({ NODE_ENV: 'production' });
+    assert.match(msg, /JWT_SECRET is required in production/);
+    assert.match(msg, /a database is required in production/);
+    assert.match(msg, /CROWD_PREDICT_URL is required in production/);
+  });
+
+  it('accepts a complete production configuration', () => {
+    const c = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(40),
+      USE_CLOUD_SQL: 'True',
+      DB_HOST: '/cloudsql/proj:region:inst',
+      DB_NAME: 'ecoflow',
+      DB_USER: 'app',
+      DB_PASSWORD: 'pw',
+      CROWD_PREDICT_URL: 'https://detector.example/predict',
+    });
+    assert.equal(c.db.kind, 'postgres');
+    assert.equal(c.db.kind === 'postgres' && c.db.host, '/cloudsql/proj:region:inst');
+    assert.equal(c.isProduction, true);
+  });
+
+  it('rejects a short secret without printing it', () => {
+    const msg = problems({ JWT_SECRET: 'hunter2' });
+    assert.match(msg, /JWT_SECRET must be at least 32 characters \(got 7\)/);
+    assert.doesNotMatch(msg, /hunter2/);
+  });
+
+  it('never echoes a database URL, which may hold a password', () => {
+    const msg = problems({ DATABASE_URL: 'mysql://u:s3cret@h/db' });
+    assert.match(msg, /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    assert.doesNotMatch(msg, /s3cret/);
+  });
+
+  it('requires the DB_* variables when USE_CLOUD_SQL is on', () => {
+    const msg = problems({ USE_CLOUD_SQL: 'true' });
+    for (const v of ['DB_HOST', 'DB_NAME', 'DB_USER', 'DB_PASSWORD']) {
+      assert.match(msg, new RegExp(`${v} is required`));
+    }
+  });
+
+  it('parses CORS lists and model ids with models/ prefix', () => {
+    const c = loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example', GEMINI_MODEL: 'models/gemini-x' });
+    assert.deepEqual(c.corsOrigins, ['https://a.example', 'https://b.example']);
+    assert.equal(c.gemini.model, 'gemini-x');
+    assert.match(problems({ CORS_ORIGINS: 'not a url' }), /CORS_ORIGINS must be/);
+  });
+
+  it('parses TTLs with units', () => {
+    assert.equal(parseTtl('1800'), 1800);
+    assert.equal(parseTtl('30m'), 1800);
+    assert.equal(parseTtl('7d'), 604800);
+    assert.equal(parseTtl('2h'), 7200);
+    assert.equal(parseTtl('0'), null);
+    assert.equal(parseTtl('-5m'), null);
+  });
+});
