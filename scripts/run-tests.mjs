@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const root = 'build/test';
+// BUILD_DIR lets several people compile and test side by side without sharing build/
+const root = join(process.env.BUILD_DIR ?? 'build', 'test');
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {

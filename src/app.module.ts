@@ -10,6 +10,7 @@ import { AppConfig } from './config/config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { RedisModule } from './integrations/redis/redis.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { FEATURE_MODULES } from './features';
 
 /** Configuration, logger and other process-wide singletons, visible to every module. */
@@ -31,7 +32,7 @@ export class AppModule {
   static forRoot(config: AppConfig, logger: AppLogger, extraModules: Type[] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, logger), DatabaseModule, RedisModule, AuthModule, HealthModule, ...FEATURE_MODULES, ...extraModules],
+      imports: [CoreModule.forRoot(config, logger), DatabaseModule, RedisModule, ObservabilityModule, AuthModule, HealthModule, ...FEATURE_MODULES, ...extraModules],
       providers: [
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },

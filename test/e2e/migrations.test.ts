@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { pendingMigrations, runMigrations } from '../../src/database/migrator';
 import { createTestDatabase, execScript, openDataSource, REAL_POSTGRES, TestDatabase } from '../support/database';
 
-const FIXTURE = readFileSync(join(__dirname, '../../../test/fixtures/django-schema.sql'), 'utf8');
+const FIXTURE = readFileSync(join(process.cwd(), 'test/fixtures/django-schema.sql'), 'utf8');
 
 async function tables(ds: DataSource): Promise<string[]> {
   const rows = (await ds.query(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1`)) as { tablename: string }[];

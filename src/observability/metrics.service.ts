@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram, Registry } from 'prom-client';
+
+export type UpstreamService = 'crowd' | 'gemini';
+export type UpstreamOutcome = 'ok' | 'http_error' | 'timeout' | 'connect_error' | 'invalid_response';
+
+/**
+ * Prometheus metrics of spec §7. One registry per application instance (tests start several).
+ * Features record through these methods; they never touch prom-client directly.
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly upstreamTotal = new Counter({
+    name: 'upstream_requests_total',
+    help: 'Calls to the crowd API and Gemini by outcome',
+    labelNames: ['service', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly upstreamDuration = new Histogram({
+    name: 'upstream_request_duration_seconds',
+    help: 'Latency of calls to the crowd API and Gemini',
+    labelNames: ['service', 'outcome'] as const,
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30],
+    registers: [this.registry],
+  });
+  private readonly geminiRetries = new Counter({
+    name: 'gemini_retries_total',
+    help: 'Gemini retries by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly sensorThrottle = new Counter({
+    name: 'sensor_throttle_rejections_total',
+    help: 'Detections rejected by the per-zone throttle',
+    registers: [this.registry],
+  });
+  private readonly loginThrottle = new Counter({
+    name: 'login_throttle_rejections_total',
+    help: 'Logins rejected by brute-force protection',
+    registers: [this.registry],
+  });
+  private readonly storeFallbacks = new Counter({
+    name: 'throttle_store_fallbacks_total',
+    help: 'Throttle or cache operations that fell back to in-process storage because Redis failed',
+    registers: [this.registry],
+  });
+
+  recordUpstream(service: UpstreamService, outcome: UpstreamOutcome, seconds: number): void {
+    this.upstreamTotal.inc({ service, outcome });
+    this.upstreamDuration.observe({ service, outcome }, seconds);
+  }
+
+  geminiRetry(reason: '429' | '5xx' | 'timeout'): void {
+    this.geminiRetries.inc({ reason });
+  }
+
+  sensorThrottleRejected(): void {
+    this.sensorThrottle.inc();
+  }
+
+  loginThrottleRejected(): void {
+    this.loginThrottle.inc();
+  }
+
+  storeFallback(): void {
+    this.storeFallbacks.inc();
+  }
+}
