@@ -7,6 +7,9 @@ import type { AppLogger } from './common/logger';
 import { NestPinoLogger } from './common/nest-logger';
 import { RouteTable } from './common/route-table';
 import type { AppConfig } from './config/config';
+import { setupOpenApi } from './openapi';
+import { Metrics } from './observability/metrics.service';
+import { requestObservability } from './observability/request-logging';
 
 /**
  * Builds the initialised application (routes registered, database connected) without
@@ -22,10 +25,13 @@ export async function createApp(config: AppConfig, logger: AppLogger, opts: { ex
   express.disable('x-powered-by');
   express.set('trust proxy', 1); // Cloud Run's front end is the single trusted hop
   express.set('etag', false);
+  // first, so every response (errors included) carries X-Request-Id and is logged and counted
+  app.use(requestObservability(logger, app.get(Metrics), { projectId: process.env.GOOGLE_CLOUD_PROJECT?.trim() || null }));
   app.use(securityHeaders(config));
   app.use(cors(config));
   app.use(bodyParsing());
-  app.enableShutdownHooks();
+  // no enableShutdownHooks(): main.ts owns SIGTERM (drain, then close) and Nest's handler would race it
+  setupOpenApi(app);
   await app.init();
   app.get(RouteTable).load(express);
   return app;

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
 import { createApp } from './app.factory';
 import { createLogger } from './common/logger';
 import { ConfigError, loadConfig } from './config/config';
 import { MigrationService } from './database/migration.service';
+import { installGracefulShutdown } from './graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -29,7 +31,9 @@ async function bootstrap(): Promise<void> {
   const app = await createApp(config, logger);
   await app.get(MigrationService).migrateOnStartup();
   await app.listen(config.port);
-  logger.info({ port: config.port }, 'ecoflow-backend listening');
+  installGracefulShutdown(app, logger);
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  logger.info({ port }, 'ecoflow-backend listening');
 }
 
 bootstrap().catch((err: unknown) => {

@@ -1,8 +1,17 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Camera } from '../sites/camera.entity';
+import { SitesModule } from '../sites/sites.module';
 import { AlertClaimService } from './alert-claim.service';
+import { Alert } from './alert.entity';
+import { AlertsController } from './alerts.controller';
+import { AlertsService } from './alerts.service';
 
+/** Alert CRUD (spec §4.3) and the race-free open-alert claim used by detection. */
 @Module({
-  providers: [AlertClaimService],
+  imports: [TypeOrmModule.forFeature([Alert, Camera]), SitesModule],
+  controllers: [AlertsController],
+  providers: [AlertClaimService, AlertsService],
   exports: [AlertClaimService],
 })
 export class AlertsModule {}

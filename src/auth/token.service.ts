@@ -34,15 +34,22 @@ export class TokenService {
   sign(type: TokenType, userId: number, jti = this.newJti(), nowSec = Math.floor(Date.now() / 1000)): { token: string; claims: TokenClaims } {
     const ttl = type === 'access' ? this.config.auth.accessTokenTtlSec : this.config.auth.refreshTokenTtlSec;
     const claims: TokenClaims = { token_type: type, exp: nowSec + ttl, iat: nowSec, jti, user_id: String(userId) };
-    const token = this.jwt.sign(claims, { secret: this.config.auth.jwtSecret, algorithm: 'HS256', noTimestamp: true });
+    // no `noTimestamp`: it would strip the spec's `iat`; jsonwebtoken keeps the one given here
+    const token = this.jwt.sign(claims, { secret: this.config.auth.jwtSecret, algorithm: 'HS256' });
     return { token, claims };
   }
 
-  verify(token: string, expected: TokenType): VerifyResult {
+  /** `ignoreExpiration` is for logout only: revoking an expired token is harmless and idempotent. */
+  verify(token: string, expected: TokenType, opts: { ignoreExpiration?: boolean } = {}): VerifyResult {
     let claims: TokenClaims;
     try {
       // algorithms pinned: alg "none" and RS/ES confusion are rejected by the library
-      claims = this.jwt.verify<TokenClaims>(token, { secret: this.config.auth.jwtSecret, algorithms: ['HS256'], clockTolerance: 0 });
+      claims = this.jwt.verify<TokenClaims>(token, {
+        secret: this.config.auth.jwtSecret,
+        algorithms: ['HS256'],
+        clockTolerance: 0,
+        ignoreExpiration: opts.ignoreExpiration === true,
+      });
     } catch (err) {
       const name = (err as { name?: string }).name;
       return { ok: false, problem: name === 'TokenExpiredError' ? 'Token is expired' : 'Token is invalid' };

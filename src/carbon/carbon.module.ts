@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
+import { CarbonController } from './carbon.controller';
+import { CarbonLogService } from './carbon-log.service';
 import { CarbonStatsCache } from './carbon-stats.cache';
+import { CarbonStatsService } from './carbon-stats.service';
 
 @Module({
-  providers: [CarbonStatsCache],
-  exports: [CarbonStatsCache],
+  controllers: [CarbonController],
+  providers: [CarbonStatsCache, CarbonLogService, CarbonStatsService],
+  exports: [CarbonStatsCache, CarbonLogService],
 })
 export class CarbonModule {}

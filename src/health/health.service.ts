@@ -4,6 +4,8 @@ import { AppConfig } from '../config/config';
 import { Lifecycle } from '../common/lifecycle';
 import { MigrationService } from '../database/migration.service';
 import { CrowdPredictionClient } from '../integrations/crowd-prediction/crowd-prediction.client';
+import type { BreakerState } from '../integrations/crowd-prediction/upstream-breaker';
+import { GeminiClient } from '../integrations/gemini/gemini.client';
 import { RedisClient, withTimeout } from '../integrations/redis/redis.client';
 
 type Status = 'OK' | 'DOWN';
@@ -14,9 +16,9 @@ export interface HealthReport {
   external_service: Status;
   checks: {
     database: { status: Status; latency_ms?: number };
-    crowd_api: { status: Status | 'NOT_CONFIGURED'; latency_ms?: number };
+    crowd_api: { status: Status | 'NOT_CONFIGURED'; latency_ms?: number; circuit: BreakerState };
     redis: { status: Status | 'NOT_CONFIGURED'; latency_ms?: number };
-    gemini: { status: 'CONFIGURED' | 'NOT_CONFIGURED' };
+    gemini: { status: 'CONFIGURED' | 'NOT_CONFIGURED'; circuit: BreakerState };
   };
 }
 
@@ -32,6 +34,7 @@ export class HealthService {
     private readonly config: AppConfig,
     private readonly redis: RedisClient,
     private readonly crowd: CrowdPredictionClient,
+    private readonly gemini: GeminiClient,
     private readonly migrations: MigrationService,
     private readonly lifecycle: Lifecycle,
   ) {}
@@ -65,9 +68,10 @@ export class HealthService {
       external_service: crowd.status === 'OK' ? 'OK' : 'DOWN',
       checks: {
         database,
-        crowd_api: crowd,
+        // circuit: the breaker's view of the detector/Gemini from real traffic (open = failing fast)
+        crowd_api: { ...crowd, circuit: this.crowd.breakerState },
         redis: redisCheck,
-        gemini: { status: this.config.gemini.apiKey ? 'CONFIGURED' : 'NOT_CONFIGURED' },
+        gemini: { status: this.config.gemini.apiKey ? 'CONFIGURED' : 'NOT_CONFIGURED', circuit: this.gemini.breakerState },
       },
     };
   }

@@ -41,6 +41,19 @@ export class Metrics {
     help: 'Logins rejected by brute-force protection',
     registers: [this.registry],
   });
+  private readonly httpTotal = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route template (or "unmatched") and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
   private readonly storeFallbacks = new Counter({
     name: 'throttle_store_fallbacks_total',
     help: 'Throttle or cache operations that fell back to in-process storage because Redis failed',
@@ -66,5 +79,12 @@ export class Metrics {
 
   storeFallback(): void {
     this.storeFallbacks.inc();
+  }
+
+  /** One finished (or aborted) HTTP request; `route` is the template, never the raw path (bounded cardinality). */
+  observeHttp(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    this.httpTotal.inc(labels);
+    this.httpDuration.observe(labels, seconds);
   }
 }

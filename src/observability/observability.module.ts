@@ -1,6 +1,14 @@
 import { Global, Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { Metrics } from './metrics.service';
+import { OpsController } from './ops.controller';
+import { RuntimeMetrics } from './runtime-metrics';
 
 @Global()
-@Module({ providers: [Metrics], exports: [Metrics] })
+@Module({
+  imports: [AuthModule],
+  controllers: [OpsController],
+  providers: [Metrics, RuntimeMetrics],
+  exports: [Metrics],
+})
 export class ObservabilityModule {}

@@ -29,9 +29,13 @@ after(async () => {
   }
 });
 
+// Concurrent runs wait on each other's lock (or, embedded, on the one session) for as long as a
+// migration takes; on a loaded CI machine that can exceed the 10 s default connect timeout.
+const SLOW_OK = { DB_CONNECT_TIMEOUT_MS: '120000' };
+
 async function freshDb(): Promise<{ db: TestDatabase; ds: DataSource }> {
   const db = await createTestDatabase();
-  const ds = await openDataSource(db);
+  const ds = await openDataSource(db, SLOW_OK);
   cleanups.push(async () => {
     await ds.destroy();
     await db.drop();
@@ -154,7 +158,7 @@ describe('migrations', () => {
     const { db, ds } = await freshDb();
     // with real Postgres a second DataSource is a second "instance" (its own pool); the embedded
     // database lives in one process, so there the runs share it and contend for its session
-    const other = REAL_POSTGRES ? await openDataSource(db) : ds;
+    const other = REAL_POSTGRES ? await openDataSource(db, SLOW_OK) : ds;
     if (other !== ds) {
       cleanups.push(async () => other.destroy());
     }

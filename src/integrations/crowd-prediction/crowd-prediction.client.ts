@@ -1,6 +1,21 @@
-import { Injectable } from '@nestjs/common';
-import axios, { AxiosInstance } from 'axios';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import axios, { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
+import { LOGGER, type AppLogger } from '../../common/logger';
 import { AppConfig } from '../../config/config';
+import { Metrics } from '../../observability/metrics.service';
+import { CrowdFailureKind, CrowdImage, CrowdPredictionError } from './crowd-prediction.errors';
+import { BreakerOpenError, BreakerSettings, breakerSettingsFromEnv, BreakerState, UpstreamBreaker } from './upstream-breaker';
+
+export { sanitizeFilename } from './sanitize-filename';
+
+/** Optional override of the crowd breaker settings (tests); otherwise CROWD_BREAKER_* env vars. */
+export const CROWD_BREAKER_SETTINGS = Symbol('CROWD_BREAKER_SETTINGS');
+export const CROWD_BREAKER_DEFAULTS: BreakerSettings = { failureThreshold: 5, halfOpenAfterMs: 5000 };
+
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** A failure that indicates the detector is down (counts toward opening the breaker). */
+class CrowdOutageError extends CrowdPredictionError {}
 
 /**
  * The only place that knows the crowd-prediction detector's HTTP shape (spec §9).
@@ -9,13 +24,82 @@ import { AppConfig } from '../../config/config';
 @Injectable()
 export class CrowdPredictionClient {
   private readonly http: AxiosInstance;
+  private readonly breaker: UpstreamBreaker;
+  private readonly log: AppLogger;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+    @Inject(LOGGER) logger: AppLogger,
+    @Optional() @Inject(CROWD_BREAKER_SETTINGS) settings?: BreakerSettings,
+  ) {
     this.http = axios.create({ validateStatus: () => true, maxRedirects: 0 });
+    this.log = logger.child({ context: 'CrowdPredictionClient' });
+    const problems: string[] = [];
+    const resolved = settings ?? breakerSettingsFromEnv(process.env, 'CROWD', CROWD_BREAKER_DEFAULTS, problems);
+    for (const p of problems) {
+      this.log.warn(`${p}; using the default`);
+    }
+    this.breaker = new UpstreamBreaker('crowd_api', resolved, this.log);
   }
 
   get configured(): boolean {
     return this.config.crowd.predictUrl !== null;
+  }
+
+  get breakerState(): BreakerState {
+    return this.breaker.state;
+  }
+
+  /**
+   * One detector call: returns `sahi_count` (fractions truncated). Throws CrowdPredictionError whose
+   * kind the detection service maps to 502/503/504. While the breaker is open it fails at once.
+   */
+  async count(image: CrowdImage): Promise<number> {
+    const start = performance.now();
+    const url = this.config.crowd.predictUrl;
+    try {
+      if (url === null) {
+        throw new CrowdPredictionError('connect_error', 'CROWD_PREDICT_URL is not set');
+      }
+      const n = await this.breaker.execute(() => this.post(url, image), (e) => e instanceof CrowdOutageError);
+      this.metrics.recordUpstream('crowd', 'ok', (performance.now() - start) / 1000);
+      return n;
+    } catch (e) {
+      const err = toCrowdError(e);
+      this.metrics.recordUpstream('crowd', err.kind, (performance.now() - start) / 1000);
+      // while open every call is rejected; the state change itself was logged as a warning
+      this.log[e instanceof BreakerOpenError ? 'debug' : 'warn']({ kind: err.kind, reason: err.message, circuit: this.breaker.state, duration_ms: Math.round(performance.now() - start) }, 'crowd API call failed');
+      throw err;
+    }
+  }
+
+  private async post(url: string, image: CrowdImage): Promise<number> {
+    const timeoutMs = this.config.crowd.timeoutMs;
+    // the signal bounds connect + upload + read; axios' own timeout alone does not cover every phase
+    const signal = AbortSignal.timeout(timeoutMs);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(image.buffer)], { type: image.mimeType }), image.filename);
+    let res: AxiosResponse<ArrayBuffer>;
+    try {
+      res = await this.http.post<ArrayBuffer>(url, form, {
+        timeout: timeoutMs,
+        signal,
+        responseType: 'arraybuffer',
+        maxContentLength: MAX_RESPONSE_BYTES,
+        maxBodyLength: Infinity,
+      });
+    } catch (e) {
+      throw classifyTransportError(e, signal.aborted);
+    }
+    const body = Buffer.from(res.data);
+    if (res.status < 200 || res.status > 299) {
+      // the body is not logged (spec §2: upstream bodies stay out of logs), only its shape
+      this.log.warn({ upstream_status: res.status, content_type: res.headers['content-type'] ?? null, body_bytes: body.length }, 'crowd API answered an error status');
+      const Kind = res.status >= 500 ? CrowdOutageError : CrowdPredictionError;
+      throw new Kind('http_error', `crowd API answered ${res.status}`);
+    }
+    return parseSahiCount(body);
   }
 
   /** `GET <origin>/health`: any 2xx means up. Throws otherwise. */
@@ -26,4 +110,66 @@ export class CrowdPredictionClient {
       throw new Error(`crowd health answered ${res.status}`);
     }
   }
+}
+
+function toCrowdError(e: unknown): CrowdPredictionError {
+  if (e instanceof CrowdOutageError) {
+    // plain class toward callers: the outage marker is internal to the breaker
+    return new CrowdPredictionError(e.kind, e.message);
+  }
+  if (e instanceof CrowdPredictionError) {
+    return e;
+  }
+  if (e instanceof BreakerOpenError) {
+    return new CrowdPredictionError('connect_error', 'crowd API circuit is open');
+  }
+  return new CrowdPredictionError('connect_error', e instanceof Error ? e.message : 'unknown failure');
+}
+
+function classifyTransportError(e: unknown, timedOut: boolean): CrowdPredictionError {
+  const code = e instanceof AxiosError ? e.code : undefined;
+  const message = e instanceof Error ? e.message : String(e);
+  if (timedOut || code === AxiosError.ECONNABORTED || code === AxiosError.ETIMEDOUT || code === 'ETIMEDOUT') {
+    return new CrowdOutageError('timeout', `crowd API timed out (${code ?? 'aborted'})`);
+  }
+  if (code === AxiosError.ERR_BAD_RESPONSE && /maxContentLength/i.test(message)) {
+    return new CrowdPredictionError('invalid_response', 'crowd API response exceeds 1 MiB');
+  }
+  if (code === AxiosError.ERR_INVALID_URL) {
+    return new CrowdPredictionError('connect_error', 'CROWD_PREDICT_URL is invalid');
+  }
+  // refused, DNS, reset (also mid-body), TLS
+  const cause = (e as { cause?: { code?: string } } | null)?.cause?.code;
+  return new CrowdOutageError('connect_error', `crowd API unreachable (${code ?? cause ?? message})`);
+}
+
+/** `sahi_count` as a non-negative integer: a JSON number or a digit string, fractions truncated. */
+export function parseSahiCount(body: Buffer): number {
+  const invalid = (why: string): CrowdPredictionError => new CrowdPredictionError('invalid_response' satisfies CrowdFailureKind, `crowd API response ${why}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw invalid('is not JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !('sahi_count' in parsed)) {
+    throw invalid('has no sahi_count');
+  }
+  const raw = (parsed as { sahi_count: unknown }).sahi_count;
+  let n: number;
+  if (typeof raw === 'number') {
+    n = raw;
+  } else if (typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw)) {
+    n = Number(raw);
+  } else {
+    throw invalid('has a non-numeric sahi_count');
+  }
+  if (!Number.isFinite(n) || n < 0) {
+    throw invalid('has a negative sahi_count');
+  }
+  const count = Math.trunc(n);
+  if (!Number.isSafeInteger(count)) {
+    throw invalid('has an out-of-range sahi_count');
+  }
+  return count;
 }

@@ -1,0 +1,93 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentUser, Roles } from '../common/decorators';
+import { parseChoiceQuery, parseId, parseOptionalIdQuery, parsePage } from '../common/validation';
+import { ApiAuth, ApiIdRoute, ApiInput, ApiList, ErrorDetailDto } from '../sites/api-docs';
+import { collectErrors } from '../sites/body-validation';
+import type { User } from '../users/user.entity';
+import { ALERT_STATUSES } from './alert.entity';
+import { AlertsService } from './alerts.service';
+import { AlertCreateDto, AlertDto, AlertUpdateDto } from './dto/alert.dto';
+
+@ApiTags('alerts')
+@ApiBearerAuth()
+@Controller('alerts')
+export class AlertsController {
+  constructor(private readonly alerts: AlertsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List alerts, newest first; filters are AND-combined' })
+  @ApiList(AlertDto, [
+    { name: 'status', description: 'OPEN or CLOSED (case-sensitive)', enum: [...ALERT_STATUSES] },
+    { name: 'org_id', description: "alerts whose zone belongs to this organization" },
+    { name: 'zone_id', description: 'alerts of this zone' },
+  ])
+  @ApiAuth(false)
+  async list(@Query() query: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<AlertDto[]> {
+    const [page, status, orgId, zoneId] = collectErrors(
+      () => parsePage(query),
+      () => parseChoiceQuery(query, 'status', ALERT_STATUSES),
+      () => parseOptionalIdQuery(query, 'org_id'),
+      () => parseOptionalIdQuery(query, 'zone_id'),
+    );
+    const result = await this.alerts.list(page, { status, orgId, zoneId });
+    res.setHeader('X-Total-Count', String(result.total));
+    return result.items;
+  }
+
+  @Post()
+  @Roles('ADMIN')
+  @ApiOperation({ summary: 'Create an alert' })
+  @ApiInput(AlertCreateDto)
+  @ApiCreatedResponse({ type: AlertDto })
+  @ApiConflictResponse({ type: ErrorDetailDto, description: 'an open alert already exists for this zone and camera' })
+  @ApiAuth(true)
+  create(@Body() body: unknown): Promise<AlertDto> {
+    return this.alerts.create(body);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One alert' })
+  @ApiIdRoute('Alert')
+  @ApiOkResponse({ type: AlertDto })
+  @ApiAuth(false)
+  get(@Param('id') id: string): Promise<AlertDto> {
+    return this.alerts.get(parseId(id));
+  }
+
+  @Put(':id')
+  @ApiOperation({ summary: 'Partial update (same as PATCH): any user may change status, ADMIN also heading/sub_heading' })
+  @ApiIdRoute('Alert')
+  @ApiInput(AlertUpdateDto)
+  @ApiOkResponse({ type: AlertDto })
+  @ApiForbiddenResponse({ type: ErrorDetailDto, description: 'a non-admin changing heading or sub_heading' })
+  @ApiConflictResponse({ type: ErrorDetailDto, description: 'reopening while another open alert exists for this zone and camera' })
+  @ApiAuth(false)
+  put(@Param('id') id: string, @Body() body: unknown, @CurrentUser() user: User): Promise<AlertDto> {
+    return this.alerts.update(parseId(id), body, { isAdmin: user.role === 'ADMIN' });
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Partial update: any user may change status, ADMIN also heading/sub_heading' })
+  @ApiIdRoute('Alert')
+  @ApiInput(AlertUpdateDto)
+  @ApiOkResponse({ type: AlertDto })
+  @ApiForbiddenResponse({ type: ErrorDetailDto, description: 'a non-admin changing heading or sub_heading' })
+  @ApiConflictResponse({ type: ErrorDetailDto, description: 'reopening while another open alert exists for this zone and camera' })
+  @ApiAuth(false)
+  patch(@Param('id') id: string, @Body() body: unknown, @CurrentUser() user: User): Promise<AlertDto> {
+    return this.alerts.update(parseId(id), body, { isAdmin: user.role === 'ADMIN' });
+  }
+
+  @Delete(':id')
+  @Roles('ADMIN')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an alert' })
+  @ApiIdRoute('Alert')
+  @ApiNoContentResponse()
+  @ApiAuth(true)
+  async remove(@Param('id') id: string): Promise<void> {
+    await this.alerts.remove(parseId(id));
+  }
+}

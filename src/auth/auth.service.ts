@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { UnauthenticatedError } from '../common/errors';
+import { LOGGER, type AppLogger } from '../common/logger';
+import { validateBody } from '../common/validation';
+import { Role, User } from '../users/user.entity';
+import { LoginThrottle } from './login-throttle';
+import { PasswordHasher } from './password-hasher';
+import { RefreshTokens, TokenPair } from './refresh-tokens.service';
+
+export interface LoginResult extends TokenPair {
+  user_id: number;
+  email: string;
+  role: Role;
+  name: string;
+}
+
+// simplejwt's fields: the password is never trimmed
+const LOGIN_SCHEMA = {
+  email: { kind: 'string', max: 1000, required: true },
+  password: { kind: 'password', min: 1, max: 4096, required: true },
+} as const;
+
+/** Email/password login (spec §4.2): constant-cost failures, brute-force limit, legacy hash upgrade. */
+@Injectable()
+export class AuthService {
+  private readonly log: AppLogger;
+
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+    private readonly refreshTokens: RefreshTokens,
+    @Inject(LOGGER) logger: AppLogger,
+  ) {
+    this.log = logger.child({ context: 'Auth' });
+  }
+
+  async login(body: unknown, clientIp: string): Promise<LoginResult> {
+    const input = validateBody(body, LOGIN_SCHEMA, { partial: false });
+    const email = String(input.email).trim().toLowerCase();
+    const password = String(input.password);
+    await this.throttle.assertAllowed(email, clientIp);
+
+    const user = await this.users.createQueryBuilder('u').where('lower(u.email) = :email', { email }).getOne();
+    let ok = false;
+    if (user) {
+      const outcome = await this.hasher.verify(password, user.password);
+      ok = outcome.ok && user.isActive;
+      if (ok && outcome.needsRehash) {
+        await this.users.update({ id: user.id }, { password: await this.hasher.hash(password) });
+        this.log.info({ user_id: user.id }, 'password hash upgraded to argon2id');
+      }
+    } else {
+      await this.hasher.burn(password);
+    }
+    if (!user || !ok) {
+      await this.throttle.recordFailure(email, clientIp);
+      throw new UnauthenticatedError('No active account found with the given credentials');
+    }
+
+    await this.throttle.clear(email, clientIp);
+    await this.users.update({ id: user.id }, { lastLogin: new Date() });
+    const pair = await this.refreshTokens.startFamily(user.id);
+    return { refresh: pair.refresh, access: pair.access, user_id: user.id, email: user.email, role: user.role, name: user.firstName };
+  }
+}

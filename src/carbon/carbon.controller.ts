@@ -1,0 +1,14 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { parseOptionalIdQuery } from '../common/validation';
+import { CarbonStats, CarbonStatsService } from './carbon-stats.service';
+
+@Controller('carbon')
+export class CarbonController {
+  constructor(private readonly stats: CarbonStatsService) {}
+
+  /** Any signed-in user (the global guard); `?zone_id=` optional. */
+  @Get('stats')
+  get(@Query() query: Record<string, unknown>): Promise<CarbonStats> {
+    return this.stats.stats(parseOptionalIdQuery(query, 'zone_id') ?? null);
+  }
+}

@@ -1,0 +1,77 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Roles } from '../common/decorators';
+import { parseId, parsePage } from '../common/validation';
+import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from './api-docs';
+import { OrganizationDto, OrganizationInputDto } from './dto/site.dto';
+import { OrganizationsService } from './organizations.service';
+
+@ApiTags('organizations')
+@ApiBearerAuth()
+@Controller('organizations')
+export class OrganizationsController {
+  constructor(private readonly organizations: OrganizationsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List organizations with their zones and cameras (newest first)' })
+  @ApiList(OrganizationDto)
+  @ApiAuth(false)
+  async list(@Query() query: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<OrganizationDto[]> {
+    const result = await this.organizations.list(parsePage(query));
+    res.setHeader('X-Total-Count', String(result.total));
+    return result.items;
+  }
+
+  @Post()
+  @Roles('ADMIN')
+  @ApiOperation({ summary: 'Create an organization' })
+  @ApiInput(OrganizationInputDto)
+  @ApiCreatedResponse({ type: OrganizationDto })
+  @ApiAuth(true)
+  create(@Body() body: unknown): Promise<OrganizationDto> {
+    return this.organizations.create(body);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One organization with its zones and cameras' })
+  @ApiIdRoute('Organization')
+  @ApiOkResponse({ type: OrganizationDto })
+  @ApiAuth(false)
+  get(@Param('id') id: string): Promise<OrganizationDto> {
+    return this.organizations.get(parseId(id));
+  }
+
+  @Put(':id')
+  @Roles('ADMIN')
+  @ApiOperation({ summary: 'Partial update (same as PATCH)' })
+  @ApiIdRoute('Organization')
+  @ApiInput(OrganizationInputDto, 'every field optional')
+  @ApiOkResponse({ type: OrganizationDto })
+  @ApiAuth(true)
+  put(@Param('id') id: string, @Body() body: unknown): Promise<OrganizationDto> {
+    return this.organizations.update(parseId(id), body);
+  }
+
+  @Patch(':id')
+  @Roles('ADMIN')
+  @ApiOperation({ summary: 'Partial update' })
+  @ApiIdRoute('Organization')
+  @ApiInput(OrganizationInputDto, 'every field optional')
+  @ApiOkResponse({ type: OrganizationDto })
+  @ApiAuth(true)
+  patch(@Param('id') id: string, @Body() body: unknown): Promise<OrganizationDto> {
+    return this.organizations.update(parseId(id), body);
+  }
+
+  @Delete(':id')
+  @Roles('ADMIN')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete, with its zones, cameras, alerts and carbon logs' })
+  @ApiIdRoute('Organization')
+  @ApiNoContentResponse()
+  @ApiAuth(true)
+  async remove(@Param('id') id: string): Promise<void> {
+    await this.organizations.remove(parseId(id));
+  }
+}
