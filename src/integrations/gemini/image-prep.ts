@@ -23,16 +23,44 @@ export interface PreparedImage {
 }
 
 /**
- * EXIF-rotates, shrinks so the longest side is at most 1024 px (never enlarges; sharp decodes JPEG
- * and WebP at a reduced scale when it can, "shrink-on-load", and then resizes to exactly 1024),
- * flattens transparency onto white and encodes JPEG quality 85.
+ * EXIF-rotates, shrinks so the longest side is at most 1024 px (never enlarges), flattens
+ * transparency onto white and encodes JPEG quality 85.
+ *
+ * Speed (docs/performance.md): the spec allows any longest side in 512–1024, so a large JPEG is
+ * shrunk by the smallest power of two that fits (1920 → 960): libjpeg then decodes directly at
+ * 1/2, 1/4 or 1/8 scale ("shrink-on-load") and no resampling pass is needed. A JPEG already
+ * within 1024 px with no EXIF rotation is sent as it is, with no decode at all.
  */
 export async function prepareImageForGemini(input: Buffer): Promise<PreparedImage> {
+  const meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  const longest = Math.max(width, height);
+  const upright = meta.orientation === undefined || meta.orientation === 1;
+  if (meta.format === 'jpeg' && longest > 0 && longest <= MAX_SIDE && upright) {
+    return { jpeg: input, width, height };
+  }
   const { data, info } = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true })
     .rotate()
-    .resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true })
+    .resize({ width: targetSide(longest, meta.format), height: targetSide(longest, meta.format), fit: 'inside', withoutEnlargement: true })
     .flatten({ background: '#ffffff' })
     .jpeg({ quality: 85 })
     .toBuffer({ resolveWithObject: true });
   return { jpeg: data, width: info.width, height: info.height };
+}
+
+/** The longest side to resize to: a JPEG shrink-on-load step when one lands in 512–1024, else 1024. */
+export function targetSide(longest: number, format: string | undefined): number {
+  if (longest <= MAX_SIDE) {
+    return MAX_SIDE;
+  }
+  if (format === 'jpeg') {
+    for (const factor of [2, 4, 8]) {
+      const side = Math.ceil(longest / factor);
+      if (side <= MAX_SIDE) {
+        return side;
+      }
+    }
+  }
+  return MAX_SIDE;
 }
