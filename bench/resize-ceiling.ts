@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   let prepare: (b: Buffer) => Promise<unknown>;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require('../../dist/integrations/gemini/image-preparation') as { prepareImageForGemini?: (b: Buffer) => Promise<unknown> };
+    const mod = require('../../dist/integrations/gemini/image-prep') as { prepareImageForGemini?: (b: Buffer) => Promise<unknown> };
     if (!mod.prepareImageForGemini) {
       throw new Error('missing');
     }

@@ -128,7 +128,9 @@ async function startService(env: Record<string, string>): Promise<Service> {
   const port = await freePort();
   const logFile = join(tmpdir(), `ecoflow-bench-${process.pid}.log`);
   const fd = openSync(logFile, 'w');
-  const proc = spawn(process.execPath, ['dist/main.js'], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', fd, fd] });
+  // BENCH_NODE_FLAGS passes flags to the service only, e.g. "--cpu-prof --cpu-prof-dir=prof"
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...flags, 'dist/main.js'], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', fd, fd] });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 240; i += 1) {
     if (proc.exitCode !== null) {

@@ -13,7 +13,10 @@ export class CarbonLogService {
 
   async record(zoneId: number, savedAmount: number, at = new Date()): Promise<CarbonLog> {
     const repo = this.ds.getRepository(CarbonLog);
-    const saved = await repo.save(repo.create({ zoneId, savedAmount, timestamp: at }));
+    // one INSERT … RETURNING; save() would wrap it in BEGIN/COMMIT (three round trips)
+    const saved = repo.create({ zoneId, savedAmount, timestamp: at });
+    const result = await repo.insert(saved);
+    saved.id = Number((result.identifiers[0] as { id: number }).id);
     await this.cache.invalidateZone(zoneId);
     return saved;
   }
