@@ -16,19 +16,26 @@ export class AppConfig {
     accessTokenTtlSec: number;
     refreshTokenTtlSec: number;
   };
-  crowd!: { predictUrl: string | null; timeoutMs: number };
+  crowd!: { predictUrl: string | null; timeoutMs: number; breaker: BreakerConfig };
   gemini!: {
     apiKey: string | null;
     model: string;
     timeoutMs: number;
     maxAttempts: number;
     baseUrl: string;
+    breaker: BreakerConfig;
   };
   redisUrl!: string | null;
   sensor!: { throttleMs: number; auth: 'required' | 'off'; maxUploadBytes: number };
   corsOrigins!: '*' | string[];
   logLevel!: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   metricsToken!: string | null;
+}
+
+/** Circuit breaker of one downstream: consecutive outages that open it, cool-down before a probe. */
+export interface BreakerConfig {
+  failureThreshold: number;
+  halfOpenAfterMs: number;
 }
 
 export type DbConfig =
@@ -236,13 +243,18 @@ export function loadConfig(env: Env): AppConfig {
       accessTokenTtlSec: ttl('ACCESS_TOKEN_TTL', 1800),
       refreshTokenTtlSec: ttl('REFRESH_TOKEN_TTL', 7 * 86400),
     },
-    crowd: { predictUrl: crowdUrl, timeoutMs: int('CROWD_TIMEOUT_MS', 20000, 1, 600000) },
+    crowd: {
+      predictUrl: crowdUrl,
+      timeoutMs: int('CROWD_TIMEOUT_MS', 20000, 1, 600000),
+      breaker: { failureThreshold: int('CROWD_BREAKER_FAILURES', 5, 1, 1000), halfOpenAfterMs: int('CROWD_BREAKER_HALF_OPEN_MS', 5000, 1, 3600000) },
+    },
     gemini: {
       apiKey: get('GEMINI_API_KEY') ?? null,
       model: geminiModel,
       timeoutMs: int('GEMINI_TIMEOUT_MS', 15000, 1, 600000),
       maxAttempts: int('GEMINI_MAX_ATTEMPTS', 2, 1, 5),
       baseUrl: geminiBase.replace(/\/+$/, ''),
+      breaker: { failureThreshold: int('GEMINI_BREAKER_FAILURES', 5, 1, 1000), halfOpenAfterMs: int('GEMINI_BREAKER_HALF_OPEN_MS', 30000, 1, 3600000) },
     },
     redisUrl,
     sensor: {

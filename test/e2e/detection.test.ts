@@ -12,7 +12,6 @@ import { startTestApp, TestApp } from '../support/test-app';
 
 const MAX_UPLOAD = 200_000;
 // keep the crowd breaker closed: this file provokes detector failures on purpose
-process.env.CROWD_BREAKER_FAILURES = '1000';
 
 describe('POST /sensor/detect/ (device keys required)', () => {
   let t: TestApp;
@@ -27,6 +26,7 @@ describe('POST /sensor/detect/ (device keys required)', () => {
       env: {
         CROWD_PREDICT_URL: crowd.predictUrl,
         CROWD_TIMEOUT_MS: '2000', // the hang case waits this long; shorter flakes under load
+        CROWD_BREAKER_FAILURES: '1000', // the error table fails on purpose; the breaker must stay closed
         GEMINI_API_KEY: 'test-gemini-key',
         GEMINI_BASE_URL: gemini.url,
         GEMINI_MAX_ATTEMPTS: '1',

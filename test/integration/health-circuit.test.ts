@@ -6,13 +6,11 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { unusedPortUrl } from '../doubles/crowd-server';
 
 // breaker settings come from the environment (this file runs in its own process)
-process.env.CROWD_BREAKER_FAILURES = '2';
-process.env.CROWD_BREAKER_HALF_OPEN_MS = '60000';
 
 describe('/api/health/ reports the breakers', () => {
   let t: TestApp;
   before(async () => {
-    t = await startTestApp({ env: { CROWD_PREDICT_URL: await unusedPortUrl(), GEMINI_API_KEY: 'k' } });
+    t = await startTestApp({ env: { CROWD_PREDICT_URL: await unusedPortUrl(), GEMINI_API_KEY: 'k', CROWD_BREAKER_FAILURES: '2', CROWD_BREAKER_HALF_OPEN_MS: '60000' } });
   });
   after(async () => t.close());
 

@@ -37,6 +37,15 @@ describe('loadConfig', () => {
     assert.match(msg, /ACCESS_TOKEN_TTL must be seconds or a number with s, m, h or d/);
   });
 
+  it('validates the circuit breaker settings with everything else', () => {
+    const msg = problems({ CROWD_BREAKER_FAILURES: '0', GEMINI_BREAKER_HALF_OPEN_MS: 'soon' });
+    assert.match(msg, /CROWD_BREAKER_FAILURES must be an integer 1-1000 \(got "0"\)/);
+    assert.match(msg, /GEMINI_BREAKER_HALF_OPEN_MS must be an integer 1-3600000 \(got "soon"\)/);
+    const c = loadConfig({ CROWD_BREAKER_FAILURES: '3' });
+    assert.deepEqual(c.crowd.breaker, { failureThreshold: 3, halfOpenAfterMs: 5000 });
+    assert.deepEqual(c.gemini.breaker, { failureThreshold: 5, halfOpenAfterMs: 30000 });
+  });
+
   it('requires JWT_SECRET, a database and the detector URL in production', () => {
     const msg = problems({ NODE_ENV: 'production' });
     assert.match(msg, /JWT_SECRET is required in production/);

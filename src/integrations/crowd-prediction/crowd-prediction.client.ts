@@ -4,13 +4,12 @@ import { LOGGER, type AppLogger } from '../../common/logger';
 import { AppConfig } from '../../config/config';
 import { Metrics } from '../../observability/metrics.service';
 import { CrowdFailureKind, CrowdImage, CrowdPredictionError } from './crowd-prediction.errors';
-import { BreakerOpenError, BreakerSettings, breakerSettingsFromEnv, BreakerState, UpstreamBreaker } from './upstream-breaker';
+import { BreakerOpenError, BreakerSettings, BreakerState, UpstreamBreaker } from './upstream-breaker';
 
 export { sanitizeFilename } from './sanitize-filename';
 
-/** Optional override of the crowd breaker settings (tests); otherwise CROWD_BREAKER_* env vars. */
+/** Optional override of the crowd breaker settings (tests); otherwise config.crowd.breaker. */
 export const CROWD_BREAKER_SETTINGS = Symbol('CROWD_BREAKER_SETTINGS');
-export const CROWD_BREAKER_DEFAULTS: BreakerSettings = { failureThreshold: 5, halfOpenAfterMs: 5000 };
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -35,11 +34,8 @@ export class CrowdPredictionClient {
   ) {
     this.http = axios.create({ validateStatus: () => true, maxRedirects: 0 });
     this.log = logger.child({ context: 'CrowdPredictionClient' });
-    const problems: string[] = [];
-    const resolved = settings ?? breakerSettingsFromEnv(process.env, 'CROWD', CROWD_BREAKER_DEFAULTS, problems);
-    for (const p of problems) {
-      this.log.warn(`${p}; using the default`);
-    }
+    // tests may inject settings; otherwise the validated CROWD_BREAKER_* configuration
+    const resolved = settings ?? config.crowd.breaker;
     this.breaker = new UpstreamBreaker('crowd_api', resolved, this.log);
   }
 

@@ -1,3 +1,4 @@
+import type { BreakerConfig } from '../../config/config';
 import { BrokenCircuitError, circuitBreaker, CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, handleWhen, IsolatedCircuitError } from 'cockatiel';
 import type { AppLogger } from '../../common/logger';
 
@@ -5,12 +6,8 @@ import type { AppLogger } from '../../common/logger';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
-export interface BreakerSettings {
-  /** consecutive outage failures that open the circuit */
-  failureThreshold: number;
-  /** how long the circuit stays open before one probe call is let through */
-  halfOpenAfterMs: number;
-}
+/** The validated CROWD_/GEMINI_BREAKER_* settings (config.ts). */
+export type BreakerSettings = BreakerConfig;
 
 /** Thrown instead of calling the downstream while the circuit is open (or a probe is in flight). */
 export class BreakerOpenError extends Error {
@@ -18,28 +15,6 @@ export class BreakerOpenError extends Error {
     super(`${upstream} circuit is open`);
     this.name = 'BreakerOpenError';
   }
-}
-
-/**
- * Reads `<PREFIX>_BREAKER_FAILURES` and `<PREFIX>_BREAKER_HALF_OPEN_MS`; a bad value keeps the default
- * (and is reported through `problems`) rather than stopping a running detector pipeline.
- */
-export function breakerSettingsFromEnv(env: Record<string, string | undefined>, prefix: string, defaults: BreakerSettings, problems: string[] = []): BreakerSettings {
-  const read = (name: string, def: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') {
-      return def;
-    }
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be an integer ${min}-${max} (got "${raw}")`);
-      return def;
-    }
-    return Number(raw);
-  };
-  return {
-    failureThreshold: read(`${prefix}_BREAKER_FAILURES`, defaults.failureThreshold, 1, 1000),
-    halfOpenAfterMs: read(`${prefix}_BREAKER_HALF_OPEN_MS`, defaults.halfOpenAfterMs, 1, 3600000),
-  };
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown; outage: boolean };

@@ -3,13 +3,12 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { LOGGER, type AppLogger } from '../../common/logger';
 import { AppConfig } from '../../config/config';
 import { Metrics, type UpstreamOutcome } from '../../observability/metrics.service';
-import { BreakerOpenError, BreakerSettings, breakerSettingsFromEnv, BreakerState, UpstreamBreaker } from '../crowd-prediction/upstream-breaker';
+import { BreakerOpenError, BreakerSettings, BreakerState, UpstreamBreaker } from '../crowd-prediction/upstream-breaker';
 import { GeminiError, GeminiFailureKind } from './gemini.errors';
 import { prepareImageForGemini } from './image-prep';
 
-/** Optional override of the Gemini breaker settings (tests); otherwise GEMINI_BREAKER_* env vars. */
+/** Optional override of the Gemini breaker settings (tests); otherwise config.gemini.breaker. */
 export const GEMINI_BREAKER_SETTINGS = Symbol('GEMINI_BREAKER_SETTINGS');
-export const GEMINI_BREAKER_DEFAULTS: BreakerSettings = { failureThreshold: 5, halfOpenAfterMs: 30000 };
 
 /** Backoff before retry n is uniform in [0, min(BACKOFF_CAP_MS, BACKOFF_BASE_MS·2^(n−1))] (spec §5). */
 const BACKOFF_BASE_MS = 500;
@@ -59,11 +58,8 @@ export class GeminiClient {
     const g = config.gemini;
     // no retryOptions: the SDK then makes exactly one fetch per call, so our loop counts attempts exactly
     this.ai = g.apiKey ? new GoogleGenAI({ apiKey: g.apiKey, httpOptions: { baseUrl: g.baseUrl, apiVersion: 'v1beta' } }) : null;
-    const problems: string[] = [];
-    const resolved = settings ?? breakerSettingsFromEnv(process.env, 'GEMINI', GEMINI_BREAKER_DEFAULTS, problems);
-    for (const p of problems) {
-      this.log.warn(`${p}; using the default`);
-    }
+    // tests may inject settings; otherwise the validated GEMINI_BREAKER_* configuration
+    const resolved = settings ?? config.gemini.breaker;
     this.breaker = new UpstreamBreaker('gemini', resolved, this.log);
   }
 
