@@ -143,10 +143,15 @@ function parseMultipartFields(req: Request, done: (err?: unknown) => void): void
       done(err);
     }
   };
-  bb.on('field', (name, value) => {
-    total += name.length + value.length;
+  bb.on('field', (rawName, value) => {
+    // busboy reports a part with an empty or missing name as undefined; it binds to no field
+    const name = rawName as string | undefined;
+    total += (name?.length ?? 0) + value.length;
     if (total > MAX_JSON_BODY_BYTES) {
       finish(TOO_LARGE());
+      return;
+    }
+    if (name === undefined) {
       return;
     }
     fields[name] = value;

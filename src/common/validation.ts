@@ -145,6 +145,10 @@ function validateField(spec: FieldSpec, raw: unknown): { value?: unknown; errors
         }
         return { errors: ['This field may not be blank.'] };
       }
+      // PostgreSQL text cannot hold NUL; DRF's ProhibitNullCharactersValidator wording
+      if (s.includes('\u0000')) {
+        return { errors: ['Null characters are not allowed.'] };
+      }
       if (spec.kind === 'password') {
         if ([...s].length < spec.min) {
           return { errors: [`This password is too short. It must contain at least ${spec.min} characters.`] };
