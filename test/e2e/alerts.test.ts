@@ -15,11 +15,7 @@ describe('alerts', () => {
   let lobbyCam: any;
   let hallCam: any;
 
-  const post = async (path: string, body: unknown): Promise<any> => {
-    const r = await t.request('POST', path, { token: admin, body });
-    assert.equal(r.status, 201, `${path}: ${r.text}`);
-    return r.body;
-  };
+  const post = (path: string, body: unknown): Promise<any> => t.create(path, body);
 
   before(async () => {
     t = await startTestApp();

@@ -14,11 +14,7 @@ describe('cameras', () => {
   let lobby: any;
   let hall: any;
 
-  const post = async (path: string, body: unknown): Promise<any> => {
-    const r = await t.request('POST', path, { token: admin, body });
-    assert.equal(r.status, 201, `${path}: ${r.text}`);
-    return r.body;
-  };
+  const post = (path: string, body: unknown): Promise<any> => t.create(path, body);
   const storedHash = async (id: number): Promise<string | null> => {
     const [row] = await t.ds.query('SELECT api_key_hash FROM lims_camera WHERE id = $1', [id]);
     return row.api_key_hash === null ? null : String(row.api_key_hash).trim();

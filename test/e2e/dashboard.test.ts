@@ -26,11 +26,7 @@ describe('dashboard compatibility', () => {
     assert.equal(login.body.role, 'USER');
     operator = login.body.access;
 
-    const post = async (path: string, body: unknown): Promise<any> => {
-      const r = await t.request('POST', path, { token: admin, body });
-      assert.equal(r.status, 201, r.text);
-      return r.body;
-    };
+    const post = (path: string, body: unknown): Promise<any> => t.create(path, body);
     orgId = (await post('/organizations/', { name: 'Central Library', org_type: 'LIBRARY', latitude: 40.7128, longitude: -74.006 })).id;
     lobbyId = (await post('/zones/', { name: 'Main Lobby', zone_type: 'HALL', organization_id: orgId, capacity: 10 })).id;
     cameraId = (await post('/cameras/', { name: 'Door', zone_id: lobbyId })).id;

@@ -15,11 +15,7 @@ describe('organizations', () => {
   });
   after(async () => t.close());
 
-  const post = async (path: string, body: unknown): Promise<any> => {
-    const r = await t.request('POST', path, { token: admin, body });
-    assert.equal(r.status, 201, `${path}: ${r.text}`);
-    return r.body;
-  };
+  const post = (path: string, body: unknown): Promise<any> => t.create(path, body);
 
   it('creates an organization and answers the spec shape with zones: []', async () => {
     const r = await t.request('POST', '/organizations/', {

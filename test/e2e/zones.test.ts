@@ -10,11 +10,7 @@ describe('zones', () => {
   let org: any;
   let other: any;
 
-  const post = async (path: string, body: unknown): Promise<any> => {
-    const r = await t.request('POST', path, { token: admin, body });
-    assert.equal(r.status, 201, `${path}: ${r.text}`);
-    return r.body;
-  };
+  const post = (path: string, body: unknown): Promise<any> => t.create(path, body);
 
   before(async () => {
     t = await startTestApp();

@@ -45,6 +45,8 @@ export interface TestApp {
   admin(): Promise<{ user: User; token: string }>;
   /** a USER (operator) and its access token, created on first use */
   operator(): Promise<{ user: User; token: string }>;
+  /** POST as the ADMIN, assert 201, return the created object (fixtures for resource tests) */
+  create(path: string, body: unknown): Promise<any>;
   close(): Promise<void>;
 }
 
@@ -171,6 +173,13 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
         cache.USER = { user, token: t.tokenFor(user) };
       }
       return cache.USER;
+    },
+    async create(path, body) {
+      const r = await t.request('POST', path, { token: (await t.admin()).token, body });
+      if (r.status !== 201) {
+        throw new Error(`fixture POST ${path} answered ${r.status}: ${r.text}`);
+      }
+      return r.body;
     },
     async close() {
       await app.close();
