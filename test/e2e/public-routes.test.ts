@@ -144,4 +144,14 @@ describe('secure by default: every route needs a token unless the spec says othe
       assert.equal(res.status, 401, `${r.method} ${r.path} → ${res.status}`);
     }
   });
+
+  it('ignores a bad Authorization header on public routes other than /auth/register/', async () => {
+    const status = await t.request('GET', '/api/status/', { headers: { authorization: 'Bearer garbage' } });
+    assert.equal(status.status, 200);
+    const login = await t.request('POST', '/auth/login/', { headers: { authorization: 'Bearer garbage' }, body: { email: 'nobody@example.com', password: 'whatever1' } });
+    assert.equal(login.status, 401);
+    assert.deepEqual(login.body, { detail: 'No active account found with the given credentials' }, 'the login failure, not a token error');
+    const refresh = await t.request('POST', '/auth/refresh/', { headers: { authorization: 'Bearer garbage' }, body: {} });
+    assert.equal(refresh.status, 400);
+  });
 });

@@ -78,6 +78,15 @@ export interface CategoryStats {
   statuses: Record<string, number>;
   fiveXX: number;
   rowsChangedAfter4xx: number;
+  /** faults this category injected (upstream and infrastructure suites) */
+  faults?: string[];
+  /** the 5xx answers are the spec's mapped answer to an injected fault, not failures */
+  mapped5xx?: boolean;
+  /** slowest request of the category and the budget it had to end within, in ms */
+  slowestMs?: number;
+  budgetMs?: number;
+  /** "nothing lost or duplicated" checks, each with its outcome */
+  invariants?: { text: string; ok: boolean }[];
 }
 
 /** Collects per-category outcomes and every response body for the leak scan. */
@@ -95,6 +104,32 @@ export class Recorder {
   cat(name: string): CategoryStats {
     this.categories[name] ??= { cases: 0, passed: 0, statuses: {}, fiveXX: 0, rowsChangedAfter4xx: 0 };
     return this.categories[name];
+  }
+
+  /**
+   * Declares a fault category: 5xx answers in it are the mapped answer to the fault (checked by
+   * the test itself), and `budgetMs` is the time every request of it must end within.
+   */
+  faultCategory(name: string, faults: string[], budgetMs?: number): CategoryStats {
+    const c = this.cat(name);
+    c.mapped5xx = true;
+    c.faults = [...new Set([...(c.faults ?? []), ...faults])];
+    if (budgetMs !== undefined) {
+      c.budgetMs = budgetMs;
+    }
+    return c;
+  }
+
+  /** Records how long one request took (the report shows the slowest per category). */
+  timing(category: string, ms: number): void {
+    const c = this.cat(category);
+    c.slowestMs = Math.max(c.slowestMs ?? 0, Math.round(ms));
+  }
+
+  /** Records a nothing-lost / nothing-duplicated check and its outcome (the test asserts it too). */
+  invariant(category: string, text: string, ok: boolean): void {
+    const c = this.cat(category);
+    (c.invariants ??= []).push({ text, ok });
   }
 
   record(category: string, status: number, ok: boolean, rowsChanged = false): void {
