@@ -30,6 +30,18 @@ function load(mode: string): FileResult[] {
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as FileResult);
 }
 
+/** Leak-scan counts of every test file's responses (test/support/test-app.ts writes them). */
+function suiteScan(mode: string): { files: number; scanned: number; leaks: string[] } {
+  const dir = join(__dirname, 'results', mode, 'suite-scan');
+  if (!existsSync(dir)) {
+    return { files: 0, scanned: 0, leaks: [] };
+  }
+  const all = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { scanned: number; leaks: string[] });
+  return { files: all.length, scanned: all.reduce((n, x) => n + x.scanned, 0), leaks: all.flatMap((x) => x.leaks) };
+}
+
 function statuses(s: Record<string, number>): string {
   return Object.entries(s)
     .sort(([a], [b]) => Number(a) - Number(b))
@@ -122,10 +134,14 @@ export function render(): string {
       `Cases: ${total}, failed: ${failed}. Faults injected: ${faults} kinds. Nothing-lost checks: ${invariants}. Response bodies scanned: ${scanned}, leaks found: ${leaks.length}. Unhandled rejections: ${rejections}. Run at ${results.map((r) => r.at).sort().at(-1)}.`,
       '',
     );
+    const whole = suiteScan(mode);
+    if (whole.files > 0) {
+      out.push(`Whole test suite: every response of ${whole.files} test files went through the same leak scan (a hit fails the test): ${whole.scanned} responses, ${whole.leaks.length} leaks.`, '');
+    }
     if (missing.length) {
       out.push(`Suites without results in this mode: ${missing.join(', ')} (they need the real servers, or did not run).`, '');
     }
-    for (const l of leaks) {
+    for (const l of [...leaks, ...whole.leaks]) {
       out.push(`- leak: ${l}`);
     }
   }

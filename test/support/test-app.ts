@@ -2,6 +2,8 @@ import type { Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
@@ -10,9 +12,40 @@ import { createLogger } from '../../src/common/logger';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { MigrationService } from '../../src/database/migration.service';
 import { Role, User } from '../../src/users/user.entity';
-import { createTestDatabase, REAL_REDIS_URL, TestDatabase } from './database';
+import { createTestDatabase, REAL_POSTGRES, REAL_REDIS_URL, TestDatabase } from './database';
+import { scanBody } from './leak-scan';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+/**
+ * Every response of every test goes through the leak scan (stack traces, SQL, driver errors,
+ * upstream bodies, the JWT secret); a hit fails the request's test at once. Per test file the
+ * count is written for docs/reliability.md (render-report.ts).
+ */
+const suiteScan = { file: basename(process.argv[1] ?? 'unknown').replace(/\.test\.js$/, ''), scanned: 0, leaks: [] as string[] };
+process.on('exit', () => {
+  if (suiteScan.scanned === 0) {
+    return;
+  }
+  const dir = join(__dirname, '..', 'reliability', 'results', REAL_POSTGRES ? 'real' : 'embedded', 'suite-scan');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${suiteScan.file}.json`), JSON.stringify(suiteScan));
+});
+
+/** String values a request sent, which the API may legitimately echo, then or later (stored names). */
+function sentStrings(o: RequestOptions, out: Set<string>): void {
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      out.add(v);
+    } else if (v && typeof v === 'object') {
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(o.body);
+  if (typeof o.raw === 'string') {
+    out.add(o.raw);
+  }
+}
 
 export interface RequestOptions {
   body?: unknown;
@@ -105,6 +138,7 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
   const ds = app.get(DataSource);
   const tokens = app.get(TokenService);
   let counter = 0;
+  const sent = new Set<string>();
   const cache: Partial<Record<Role, { user: User; token: string }>> = {};
 
   const t: TestApp = {
@@ -133,6 +167,13 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
         parsed = text ? JSON.parse(text) : undefined;
       } catch {
         parsed = undefined;
+      }
+      suiteScan.scanned += 1;
+      sentStrings(o, sent);
+      const leaks = scanBody(text, [TEST_JWT_SECRET], [...sent]);
+      if (leaks.length > 0) {
+        suiteScan.leaks.push(`${method} ${path} → ${res.status}: ${leaks.join(', ')}`);
+        throw new Error(`response to ${method} ${path} (${res.status}) leaks internals: ${leaks.join(', ')}\n${text.slice(0, 500)}`);
       }
       return { status: res.status, headers: res.headers, text, body: parsed };
     },
