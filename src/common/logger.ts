@@ -1,4 +1,5 @@
 import pino, { Logger } from 'pino';
+import { requestContext } from './request-context';
 
 // Cloud Logging reads `severity` and `message`; pino's numeric levels are mapped to its names.
 const SEVERITY: Record<string, string> = {
@@ -34,6 +35,12 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },
+      // request id and trace on every line written while serving a request; the access-log
+      // logger already binds them (pino would otherwise write the keys twice)
+      mixin: (_obj, _level, log) => {
+        const ctx = requestContext.getStore();
+        return ctx === undefined || 'request_id' in log.bindings() ? {} : ctx;
+      },
     },
     destination,
   );

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { AppLogger } from '../common/logger';
+import { requestContext } from '../common/request-context';
 import type { Metrics } from './metrics.service';
 
 export interface RequestLoggingOptions {
@@ -33,7 +34,7 @@ export function requestObservability(logger: AppLogger, metrics: Metrics, opts: 
     quietReqLogger: true,
     quietResLogger: true,
     customAttributeKeys: { reqId: 'request_id' },
-    genReqId: (req, res) => requestId(req, res),
+    genReqId: (req, res) => ((req as Timed).id as string | undefined) ?? requestId(req, res),
     customLogLevel: (req, res, err) => {
       const status = statusOf(res);
       if (err !== undefined || status >= 500) {
@@ -53,11 +54,13 @@ export function requestObservability(logger: AppLogger, metrics: Metrics, opts: 
 
   return (req: Request, res: Response, next) => {
     (req as Timed)[START] = process.hrtime.bigint();
+    const id = requestId(req, res);
+    (req as Timed).id = id; // pino-http keeps an id that is already set
     res.once('close', () => {
       const route = req.route ? `${req.baseUrl}${(req.route as { path: string }).path}` : 'unmatched';
       metrics.observeHttp(req.method, route, statusOf(res), seconds(req));
     });
-    access(req, res, next);
+    requestContext.run({ request_id: id, ...traceFields(req, opts.projectId) }, () => access(req, res, next));
   };
 }
 

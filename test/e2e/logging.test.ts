@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { CrowdServer, startCrowdServer } from '../doubles/crowd-server';
+import { GeminiServer, startGeminiServer } from '../doubles/gemini-server';
+import { jpeg } from '../support/images';
+import { createSite, detect } from '../support/sensor';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const SECRET_BEARER = 'eyJhbGciOiJIUzI1NiJ9.super-secret-access-token.sig';
@@ -106,5 +110,57 @@ describe('structured access log', () => {
     assert.equal((await t.request('GET', '/health/live', { headers: { 'x-request-id': 'req-probe' } })).status, 200);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal((await accessLines('req-probe')).length, 0, 'LOG_LEVEL=info hides the debug-level probe line');
+  });
+});
+
+describe('request id on every line a request causes', () => {
+  let t: TestApp;
+  let crowd: CrowdServer;
+  let gemini: GeminiServer;
+  before(async () => {
+    crowd = await startCrowdServer();
+    gemini = await startGeminiServer();
+    process.env.GOOGLE_CLOUD_PROJECT = 'demo-project';
+    t = await startTestApp({
+      env: { CROWD_PREDICT_URL: crowd.predictUrl, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: gemini.url, GEMINI_MAX_ATTEMPTS: '2', SENSOR_THROTTLE_MS: '0' },
+    });
+  });
+  after(async () => {
+    delete process.env.GOOGLE_CLOUD_PROJECT;
+    await t.close();
+    await crowd.close();
+    await gemini.close();
+  });
+
+  it('tags the pipeline’s own warnings with the request id and trace of the upload that caused them, with no cross-talk', async () => {
+    const site = await createSite(t, { capacity: 100 });
+    const danger = await createSite(t, { capacity: 3 }); // 3 people in a zone for 3: DANGER
+    const img = await jpeg(32, 32);
+    crowd.setDefault({ count: 3 });
+    // one upload whose Gemini step fails twice, one whose zone is overcrowded, at the same time
+    gemini.enqueue({ status: 500 }, { status: 500 });
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const [failed, crowded] = await Promise.all([
+      detect(t, { key: site.key, zoneId: site.zone.id, file: img, headers: { 'x-request-id': 'req-gemini-fails', 'x-cloud-trace-context': `${trace}/1;o=1` } }),
+      detect(t, { key: danger.key, zoneId: danger.zone.id, file: img, headers: { 'x-request-id': 'req-overcrowded' } }),
+    ]);
+    assert.equal(failed.body.carbon_error, 'Error calling Gemini API');
+    assert.equal(crowded.body.status, 'DANGER');
+    await new Promise((r) => setTimeout(r, 50));
+    const own = (id: string) => t.logs.filter((l) => l.request_id === id && l.context !== 'http').map((l) => `${String(l.context)}: ${String(l.message)}`);
+    assert.deepEqual(own('req-gemini-fails').sort(), [
+      'DetectionService: carbon calculation failed',
+      'GeminiClient: Gemini attempt failed',
+      'GeminiClient: Gemini attempt failed',
+      'GeminiClient: retrying Gemini',
+    ]);
+    assert.deepEqual(own('req-overcrowded'), ['DetectionService: overcrowding alert opened']);
+    const warning = t.logs.find((l) => l.request_id === 'req-gemini-fails' && l.message === 'carbon calculation failed')!;
+    assert.equal(warning['logging.googleapis.com/trace'], `projects/demo-project/traces/${trace}`);
+    // the access line still carries the id exactly once (the mixin does not repeat it)
+    const access = t.logs.filter((l) => l.context === 'http' && l.request_id === 'req-gemini-fails');
+    assert.equal(access.length, 1);
+    // lines outside any request carry no id
+    assert.ok(t.logs.filter((l) => l.context === 'Migrations' || l.context === 'Redis').every((l) => l.request_id === undefined));
   });
 });
