@@ -26,6 +26,8 @@ export class AppConfig {
     breaker: BreakerConfig;
   };
   redisUrl!: string | null;
+  /** namespaces every Redis key, so several deployments (or test runs) can share one server */
+  redisKeyPrefix!: string;
   sensor!: { throttleMs: number; auth: 'required' | 'off'; maxUploadBytes: number };
   corsOrigins!: '*' | string[];
   logLevel!: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -231,6 +233,10 @@ export function loadConfig(env: Env): AppConfig {
   }
 
   const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+  const redisKeyPrefix = env.REDIS_KEY_PREFIX ?? 'ecoflow:';
+  if (!/^[\x21-\x7e]{1,100}$/.test(redisKeyPrefix)) {
+    problems.push(`REDIS_KEY_PREFIX must be 1-100 printable characters without spaces (got "${redisKeyPrefix.slice(0, 100)}")`);
+  }
 
   const cfg: AppConfig = Object.assign(new AppConfig(), {
     port: int('PORT', 8080, 0, 65535, 'an integer 1-65535'),
@@ -257,6 +263,7 @@ export function loadConfig(env: Env): AppConfig {
       breaker: { failureThreshold: int('GEMINI_BREAKER_FAILURES', 5, 1, 1000), halfOpenAfterMs: int('GEMINI_BREAKER_HALF_OPEN_MS', 30000, 1, 3600000) },
     },
     redisUrl,
+    redisKeyPrefix,
     sensor: {
       throttleMs: int('SENSOR_THROTTLE_MS', 2000, 0, 86400000),
       auth: oneOf('SENSOR_AUTH', 'required', ['required', 'off'] as const),

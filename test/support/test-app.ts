@@ -108,9 +108,11 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
     ...(REAL_REDIS_URL ? { REDIS_URL: REAL_REDIS_URL } : {}),
     ...opts.env,
   };
+  // own Redis namespace per app, unless a test pins one to make two instances share it
   if (!process.env.REDIS_KEY_PREFIX_FIXED) {
     process.env.REDIS_KEY_PREFIX = `ecoflow-test:${process.pid}:${randomBytes(4).toString('hex')}:`;
   }
+  env.REDIS_KEY_PREFIX ??= process.env.REDIS_KEY_PREFIX ?? 'ecoflow-test:';
   const config = loadConfig(env);
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({

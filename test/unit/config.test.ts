@@ -95,6 +95,14 @@ describe('loadConfig', () => {
     assert.match(problems({ CORS_ORIGINS: 'not a url' }), /CORS_ORIGINS must be/);
   });
 
+  it('namespaces Redis keys with REDIS_KEY_PREFIX, refusing blanks and spaces', () => {
+    assert.equal(loadConfig({}).redisKeyPrefix, 'ecoflow:');
+    assert.equal(loadConfig({ REDIS_KEY_PREFIX: 'staging:' }).redisKeyPrefix, 'staging:');
+    for (const bad of ['', 'has space:', 'x'.repeat(101), 'tab\t']) {
+      assert.match(problems({ REDIS_KEY_PREFIX: bad }), /REDIS_KEY_PREFIX must be 1-100 printable characters/, JSON.stringify(bad));
+    }
+  });
+
   it('parses TTLs with units', () => {
     assert.equal(parseTtl('1800'), 1800);
     assert.equal(parseTtl('30m'), 1800);

@@ -13,14 +13,14 @@ export type RedisStatus = 'OK' | 'DOWN' | 'NOT_CONFIGURED';
 @Injectable()
 export class RedisClient implements OnApplicationShutdown {
   readonly redis: Redis | null;
-  /** namespaces every key, so several deployments (or test runs) can share one server */
+  /** REDIS_KEY_PREFIX: namespaces every key, so several deployments (or test runs) can share one server */
   readonly prefix: string;
   private readonly log: AppLogger;
   private degradedSince: number | null = null;
 
   constructor(config: AppConfig, @Inject(LOGGER) logger: AppLogger) {
     this.log = logger.child({ context: 'Redis' });
-    this.prefix = process.env.REDIS_KEY_PREFIX ?? 'ecoflow:';
+    this.prefix = config.redisKeyPrefix;
     if (!config.redisUrl) {
       this.redis = null;
       return;
