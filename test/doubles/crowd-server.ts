@@ -13,7 +13,8 @@ export type CrowdBehaviour =
   | { hang: true } // read the request, never answer
   | { reset: true } // destroy the socket after reading the request
   | { resetMidBody: true } // send headers + part of the body, then destroy
-  | { garbage: true }; // 200 with a non-JSON body
+  | { garbage: true } // 200 with a non-JSON body
+  | { drip: { chunks: number; intervalMs: number } }; // 200 headers at once, then a valid body one byte per interval (chunks bytes in all)
 
 export interface CrowdRequest {
   /** filename of the `file` part ('' when there was none) */
@@ -35,6 +36,12 @@ export interface CrowdServer {
   healthStatus: number;
   setDefault(b: CrowdBehaviour): void;
   enqueue(...b: CrowdBehaviour[]): void;
+  /** picks the behaviour per request (e.g. by filename) before the queue and the default; null removes it */
+  setRouter(fn: ((r: CrowdRequest) => CrowdBehaviour | undefined) | null): void;
+  /** TCP connections currently open to this server, idle keep-alive ones included */
+  openConnections(): number;
+  /** closes keep-alive connections that carry no request (http.Server#closeIdleConnections) */
+  closeIdleConnections(): void;
   close(): Promise<void>;
 }
 
@@ -99,11 +106,12 @@ export async function startCrowdServer(opts: { port?: number } = {}): Promise<Cr
   const queue: CrowdBehaviour[] = [];
   const received: CrowdRequest[] = [];
   const sockets = new Set<Socket>();
+  let router: ((r: CrowdRequest) => CrowdBehaviour | undefined) | null = null;
 
   const handlePredict = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const { request, hasFile } = await parseMultipart(req);
     received.push(request);
-    const b = queue.shift() ?? defaultBehaviour;
+    const b = router?.(request) ?? queue.shift() ?? defaultBehaviour;
     if ('delayMs' in b && b.delayMs) {
       await sleep(b.delayMs);
     }
@@ -122,6 +130,22 @@ export async function startCrowdServer(opts: { port?: number } = {}): Promise<Cr
     }
     if ('garbage' in b) {
       sendJson(res, 200, '<html>definitely not json</html>');
+      return;
+    }
+    if ('drip' in b) {
+      // valid JSON once complete, so only a client that bounds the read phase gives up
+      const head = '{"sahi_count":3';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(head);
+      for (let i = 0; i < b.drip.chunks && !res.destroyed; i += 1) {
+        await sleep(b.drip.intervalMs);
+        if (!res.destroyed) {
+          res.write(' ');
+        }
+      }
+      if (!res.destroyed) {
+        res.end('}');
+      }
       return;
     }
     if ('status' in b) {
@@ -182,6 +206,15 @@ export async function startCrowdServer(opts: { port?: number } = {}): Promise<Cr
     },
     enqueue(...b) {
       queue.push(...b);
+    },
+    setRouter(fn) {
+      router = fn;
+    },
+    openConnections() {
+      return sockets.size;
+    },
+    closeIdleConnections() {
+      server.closeIdleConnections();
     },
     close() {
       return new Promise<void>((resolve) => {

@@ -12,6 +12,7 @@ export type GeminiBehaviour =
   | { blocked: true }
   | { hang: true }
   | { reset: true }
+  | { resetMidBody: true } // 200 headers and part of the JSON, then the socket is destroyed
   | { garbage: true };
 
 export interface GeminiRequest {
@@ -31,6 +32,10 @@ export interface GeminiServer {
   received: GeminiRequest[];
   setDefault(b: GeminiBehaviour): void;
   enqueue(...b: GeminiBehaviour[]): void;
+  /** TCP connections currently open to this server, idle keep-alive ones included */
+  openConnections(): number;
+  /** closes keep-alive connections that carry no request (http.Server#closeIdleConnections) */
+  closeIdleConnections(): void;
   close(): Promise<void>;
 }
 
@@ -114,6 +119,12 @@ export async function startGeminiServer(opts: { port?: number } = {}): Promise<G
       send(res, 200, '<html>not json</html>');
       return;
     }
+    if ('resetMidBody' in b) {
+      res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'content-length': '400' });
+      res.write('{"candidates":[{"content":{"role":"model","parts":[{"te');
+      setTimeout(() => req.socket.destroy(), 20);
+      return;
+    }
     if ('blocked' in b) {
       send(res, 200, { promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 10, totalTokenCount: 10 } });
       return;
@@ -163,6 +174,12 @@ export async function startGeminiServer(opts: { port?: number } = {}): Promise<G
     },
     enqueue(...b) {
       queue.push(...b);
+    },
+    openConnections() {
+      return sockets.size;
+    },
+    closeIdleConnections() {
+      server.closeIdleConnections();
     },
     close() {
       return new Promise<void>((resolve) => {
