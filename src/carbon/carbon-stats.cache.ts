@@ -96,6 +96,8 @@ export class CarbonStatsCache {
     if (this.redis.redis) {
       try {
         await this.redis.redis.del(...keys);
+        // every new carbon log passes here: the first answer after an outage re-enables the Redis cache
+        this.redis.markHealthy();
       } catch (err) {
         this.redis.markDegraded(err);
         this.metrics.storeFallback();

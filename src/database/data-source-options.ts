@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/config';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { createEmbeddedDriver } from './pglite-pool';
+import { ReadTimeoutSubscriber } from './read-timeout.subscriber';
 
 // int8 (ids, COUNT(*)) as numbers, as PGlite already does; every id fits in 2^53.
 types.setTypeParser(types.builtins.INT8, (v: string) => Number(v));
@@ -36,6 +37,7 @@ export function buildDataSourceOptions(config: AppConfig, hooks: DataSourceHooks
   }
   return {
     ...common,
+    subscribers: [ReadTimeoutSubscriber],
     ...(db.url
       ? { url: db.url }
       : { host: db.host ?? undefined, port: db.port, database: db.database ?? undefined, username: db.user ?? undefined, password: db.password ?? undefined }),

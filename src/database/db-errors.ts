@@ -15,5 +15,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     return true;
   }
   const msg = e.message ?? '';
-  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)/i.test(msg);
+  // `Query read timeout`: pg's query_timeout, no answer at all (network partition); it was a 500.
+  // `Client was closed and is not queryable`: a follow-up query on a connection discarded after it.
+  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)|Query read timeout|Client was closed and is not queryable/i.test(
+    msg,
+  );
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { REAL_POSTGRES } from '../support/database';
+import { TcpProxy } from '../support/tcp-proxy';
 import { startTestApp, TestApp } from '../support/test-app';
 
 describe('health endpoints', () => {
@@ -59,44 +60,15 @@ describe('health with the detector up', () => {
   });
 });
 
-/** A TCP proxy in front of PostgreSQL that the test can cut and restore. */
-class CuttableProxy {
-  private server: net.Server | null = null;
-  private sockets = new Set<net.Socket>();
-  port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async start(port = 0): Promise<void> {
-    this.server = net.createServer((client) => {
-      const upstream = net.connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', () => r()));
-    this.port = (this.server.address() as net.AddressInfo).port;
-  }
-
-  async cut(): Promise<void> {
-    for (const s of this.sockets) {
-      s.destroy();
-    }
-    await new Promise<void>((r) => this.server!.close(() => r()));
-  }
-}
-
 describe('health when the database goes away', { skip: !REAL_POSTGRES && 'needs a real PostgreSQL server (TEST_DATABASE_URL)' }, () => {
   let t: TestApp;
-  let proxy: CuttableProxy;
+  let proxy: TcpProxy;
   let db: import('../support/database').TestDatabase;
   before(async () => {
     const { createTestDatabase } = await import('../support/database');
     db = await createTestDatabase();
     const u = new URL(db.url!);
-    proxy = new CuttableProxy({ host: u.hostname, port: Number(u.port || 5432) });
+    proxy = new TcpProxy({ host: u.hostname, port: Number(u.port || 5432) });
     await proxy.start();
     u.host = `127.0.0.1:${proxy.port}`;
     t = await startTestApp({ db: { ...db, env: { DATABASE_URL: u.toString() } }, env: { DB_CONNECT_TIMEOUT_MS: '500' } });

@@ -45,6 +45,7 @@ export class ZoneThrottle {
     if (this.shared && (!this.redis.degraded || this.redis.redis?.status === 'ready')) {
       try {
         rec = await this.shared.increment(key, this.windowMs, 1, this.windowMs, THROTTLER_NAME);
+        this.redis.markHealthy();
       } catch (err) {
         this.redis.markDegraded(err);
         this.log.warn({ zone_id: zoneId }, 'throttle store unavailable; using the in-process store for this request');

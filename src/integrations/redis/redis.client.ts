@@ -55,6 +55,18 @@ export class RedisClient implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * A command just succeeded. After a partition that never dropped the connection there is no
+   * new 'ready' event, so without this the stores that skip Redis while `degraded` (the stats
+   * cache) would stay in process until the next reconnect, i.e. for ever.
+   */
+  markHealthy(): void {
+    if (this.degradedSince !== null) {
+      this.degradedSince = null;
+      this.log.info('redis answering again; shared stores restored');
+    }
+  }
+
   get degraded(): boolean {
     return this.degradedSince !== null;
   }
@@ -69,6 +81,7 @@ export class RedisClient implements OnApplicationShutdown {
     }
     try {
       await withTimeout(this.redis.ping(), timeoutMs);
+      this.markHealthy();
       return 'OK';
     } catch (err) {
       this.markDegraded(err);
