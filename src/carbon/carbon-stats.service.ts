@@ -23,12 +23,12 @@ export class CarbonStatsService {
     if (zoneId === UNREACHABLE_ID) {
       return emptyStats(); // an id beyond any real row
     }
-    const cached = await this.cache.get<CarbonStats>(zoneId);
-    if (cached) {
-      return cached;
+    const cached = await this.cache.read<CarbonStats>(zoneId);
+    if (cached.value) {
+      return cached.value;
     }
     const stats = await this.compute(zoneId);
-    await this.cache.set(zoneId, stats);
+    await this.cache.fill(zoneId, cached.stamp, stats);
     return stats;
   }
 

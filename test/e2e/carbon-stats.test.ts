@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CarbonLogService } from '../../src/carbon/carbon-log.service';
+import { CarbonStatsCache } from '../../src/carbon/carbon-stats.cache';
+import { CarbonStatsService } from '../../src/carbon/carbon-stats.service';
 import { Zone } from '../../src/sites/zone.entity';
 import { CrowdServer, startCrowdServer } from '../doubles/crowd-server';
 import { GeminiServer, startGeminiServer } from '../doubles/gemini-server';
+import { REAL_REDIS_URL } from '../support/database';
 import { jpeg } from '../support/images';
 import { createSite, detect } from '../support/sensor';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -128,5 +131,80 @@ describe('GET /carbon/stats/', () => {
     assert.deepEqual(fresh.body.summary, { total_saved_all_time: 5.75, average_per_detection: 2.88 });
     assert.equal(fresh.body.recent_history.length, 2);
     assert.notDeepEqual((await stats()).body, all);
+  });
+});
+
+describe(`carbon stats cache races (${REAL_REDIS_URL ? 'Redis' : 'in-process'} store)`, () => {
+  let t: TestApp;
+  let cache: CarbonStatsCache;
+  before(async () => {
+    t = await startTestApp();
+    cache = t.app.get(CarbonStatsCache);
+  });
+  after(async () => t.close());
+
+  it('a miss filled after a new log was recorded does not bring back the old figures', async () => {
+    // reader: miss, computes from the database (before the new log commits) ...
+    const read = await cache.read(7001);
+    assert.equal(read.value, null);
+    // ... writer: a new carbon log for the zone invalidates its key ...
+    await cache.invalidateZone(7001);
+    // ... reader: tries to cache what it computed; refused, so the next read recomputes
+    assert.equal(await cache.fill(7001, read.stamp, { stale: true }), false);
+    assert.equal(await cache.get(7001), null);
+    // the all-zone key is invalidated by every zone's log too
+    const all = await cache.read(null);
+    await cache.invalidateZone(7002);
+    assert.equal(await cache.fill(null, all.stamp, { stale: true }), false);
+    assert.equal(await cache.get(null), null);
+  });
+
+  it('deleting a zone or organization refuses every fill that read before it, cached or not', async () => {
+    const never = await cache.read(7003); // a key that was never cached
+    await cache.invalidateAll();
+    assert.equal(await cache.fill(7003, never.stamp, { stale: true }), false);
+    assert.equal(await cache.get(7003), null);
+  });
+
+  it('fills when nothing changed in between, and other zones’ logs do not get in the way', async () => {
+    const read = await cache.read<{ fresh: number }>(7004);
+    await cache.invalidateZone(7005);
+    assert.equal(await cache.fill(7004, read.stamp, { fresh: 1 }), true);
+    assert.deepEqual(await cache.get(7004), { fresh: 1 });
+    // a fill after an earlier invalidation (the key holds a tombstone) works too
+    await cache.invalidateZone(7004);
+    const again = await cache.read<{ fresh: number }>(7004);
+    assert.equal(again.value, null);
+    assert.equal(await cache.fill(7004, again.stamp, { fresh: 2 }), true);
+    assert.deepEqual(await cache.get(7004), { fresh: 2 });
+  });
+
+  it('GET /carbon/stats/ never caches figures computed before a log that committed meanwhile', async () => {
+    const { token } = await t.admin();
+    const site = await createSite(t);
+    const stats = async (): Promise<number> => (await t.request('GET', `/carbon/stats/?zone_id=${site.zone.id}`, { token })).body.summary.total_saved_all_time as number;
+    // hold the stats request between its database read and its cache fill until the log is in
+    const service = t.app.get(CarbonStatsService) as unknown as { compute: (z: number | null) => Promise<unknown> };
+    const compute = service.compute.bind(service);
+    let logged: Promise<unknown> = Promise.resolve();
+    service.compute = async (z) => {
+      const figures = await compute(z);
+      await logged;
+      return figures;
+    };
+    try {
+      for (let i = 1; i <= 3; i += 1) {
+        let release!: () => void;
+        logged = new Promise<void>((r) => (release = r));
+        const racing = stats(); // reads the old total, then waits
+        await new Promise((r) => setTimeout(r, 50));
+        await t.app.get(CarbonLogService).record(site.zone.id, 1);
+        release();
+        assert.equal(await racing, i - 1, 'the racing request itself answered what it read');
+        assert.equal(await stats(), i, `round ${i}: the new log is visible at once, not after the 30 s TTL`);
+      }
+    } finally {
+      service.compute = compute;
+    }
   });
 });
