@@ -127,6 +127,20 @@ function describeSample(s: Sample, t0: number): string {
   return `${s.kind} ${s.tag} [${s.start - t0}..${s.end - t0} ms] → ${s.status} ${JSON.stringify(s.body).slice(0, 160)}`;
 }
 
+/** Records every sample of a load run under `cat` and returns the ones that broke `ok`, described. */
+function judgeSamples(rec: Recorder, cat: string, samples: Sample[], t0: number, ok: (s: Sample) => boolean): string[] {
+  const bad: string[] = [];
+  for (const s of samples) {
+    const good = ok(s);
+    rec.timing(cat, s.end - s.start);
+    rec.record(cat, s.status, good);
+    if (!good) {
+      bad.push(describeSample(s, t0));
+    }
+  }
+  return bad;
+}
+
 /** The three slowest requests, for a failed budget assertion. */
 function slowestOf(samples: Sample[], t0: number): string {
   return [...samples]
@@ -493,15 +507,7 @@ describe('PostgreSQL stopped and restarted under load', { skip: !REAL_POSTGRES &
     const samples = load.samples;
     const failedAfter = samples.filter((s) => s.start >= failoverAt && !succeeded(s));
     const recoveredAt = failedAfter.length ? Math.max(...failedAfter.map((s) => s.end)) : failoverAt;
-    const bad: string[] = [];
-    for (const s of samples) {
-      const ok = s.end < stallAt || s.start >= recoveredAt ? succeeded(s) : acceptableAcrossFault(s);
-      rec.timing(CAT_STALL, s.end - s.start);
-      rec.record(CAT_STALL, s.status, ok);
-      if (!ok) {
-        bad.push(describeSample(s, t0));
-      }
-    }
+    const bad = judgeSamples(rec, CAT_STALL, samples, t0, (s) => (s.end < stallAt || s.start >= recoveredAt ? succeeded(s) : acceptableAcrossFault(s)));
     const slowest = Math.max(...samples.map((s) => s.end - s.start));
     const during = samples.filter((s) => s.start > stallAt && s.end < failoverAt);
     const after = samples.filter((s) => s.start >= failoverAt);
@@ -699,15 +705,7 @@ describe('Redis stopped and restarted under load', { skip: !REAL_REDIS_URL && 'n
     await load.stop();
     const samples = load.samples;
 
-    const bad: string[] = [];
-    for (const s of samples) {
-      const ok = normal(s);
-      rec.timing(CAT_CUT, s.end - s.start);
-      rec.record(CAT_CUT, s.status, ok);
-      if (!ok) {
-        bad.push(describeSample(s, t0));
-      }
-    }
+    const bad = judgeSamples(rec, CAT_CUT, samples, t0, normal);
     for (const r of [first, second]) {
       rec.record(CAT_CUT, r.status, r.status < 500);
     }
@@ -776,15 +774,7 @@ describe('Redis stopped and restarted under load', { skip: !REAL_REDIS_URL && 'n
     await sleep(2500);
     await load.stop();
     const samples = load.samples;
-    const bad: string[] = [];
-    for (const s of samples) {
-      const ok = normal(s);
-      rec.timing(CAT_STALL, s.end - s.start);
-      rec.record(CAT_STALL, s.status, ok);
-      if (!ok) {
-        bad.push(describeSample(s, t0));
-      }
-    }
+    const bad = judgeSamples(rec, CAT_STALL, samples, t0, normal);
     const during = samples.filter((s) => s.start >= stallAt && s.end <= healAt);
     const slowest = Math.max(...samples.map((s) => s.end - s.start));
     console.log(

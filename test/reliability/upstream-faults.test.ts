@@ -240,72 +240,79 @@ describe('upstream faults: every request ends within its budget with the mapped 
 
   // ------------------------------------------------------------------ crowd API
 
-  it('crowd API slower than usual but within CROWD_TIMEOUT_MS: every upload succeeds', async () => {
-    const cat = 'crowd API: slow, under the timeout';
-    rec.faultCategory(cat, [`200 after ${CROWD_TIMEOUT_MS / 2} ms (timeout ${CROWD_TIMEOUT_MS} ms)`], CROWD_BUDGET_MS);
-    const site = await newSite('Slow hall');
-    crowd.setDefault({ count: 3, delayMs: CROWD_TIMEOUT_MS / 2 });
+  /**
+   * One crowd-API fault for a whole storm: every upload meets `behaviour`, gets `want`, the
+   * detector is called once per upload, and the rows written are exactly `written`.
+   */
+  async function crowdStorm(o: {
+    cat: string;
+    fault: string;
+    behaviour: CrowdBehaviour;
+    want: Expected;
+    written?: { alerts: number; logs: number };
+    what: string;
+    /** runs before the default behaviour is restored (e.g. wait for late answers) */
+    afterStorm?: () => Promise<void>;
+  }): Promise<void> {
+    rec.faultCategory(o.cat, [o.fault], CROWD_BUDGET_MS);
+    const site = await newSite(`${o.cat} hall`);
+    crowd.setDefault(o.behaviour);
     const prior = await rows();
     const seen = crowd.received.length;
     try {
-      judge(cat, await storm(t, site, N), () => ({ status: 200, body: success('Slow hall'), minMs: CROWD_TIMEOUT_MS / 2 }), CROWD_BUDGET_MS);
+      const want = o.want.status === 200 ? { ...o.want, body: success(site.zone.name) } : o.want;
+      judge(o.cat, await storm(t, site, N), () => want, CROWD_BUDGET_MS);
+      await o.afterStorm?.();
     } finally {
       crowd.setDefault({ count: 3 });
     }
-    calls(cat, crowd.received.length - seen, N, N, 'detector');
-    // positive control for the row checks below: successes do write, one carbon log each
-    await rowsAdded(cat, prior, { alerts: 0, logs: N }, `${N} successful NORMAL detections`);
+    calls(o.cat, crowd.received.length - seen, N, N, o.want.status === 200 ? 'detector' : 'detector (one attempt per upload, no retry)');
+    await rowsAdded(o.cat, prior, o.written ?? { alerts: 0, logs: 0 }, o.what);
+  }
+
+  it('crowd API slower than usual but within CROWD_TIMEOUT_MS: every upload succeeds', async () => {
+    // positive control for the row checks: successes do write, one carbon log each
+    await crowdStorm({
+      cat: 'crowd API: slow, under the timeout',
+      fault: `200 after ${CROWD_TIMEOUT_MS / 2} ms (timeout ${CROWD_TIMEOUT_MS} ms)`,
+      behaviour: { count: 3, delayMs: CROWD_TIMEOUT_MS / 2 },
+      want: { status: 200, body: null, minMs: CROWD_TIMEOUT_MS / 2 },
+      written: { alerts: 0, logs: N },
+      what: `${N} successful NORMAL detections`,
+    });
   });
 
   it('crowd API answering after the timeout: 504 at CROWD_TIMEOUT_MS, and the late answers write nothing', async () => {
-    const cat = 'crowd API: slow, past the timeout';
     const late = CROWD_TIMEOUT_MS + 500;
-    rec.faultCategory(cat, [`200 after ${late} ms (timeout ${CROWD_TIMEOUT_MS} ms)`], CROWD_BUDGET_MS);
-    const site = await newSite('Late hall');
-    crowd.setDefault({ count: 3, delayMs: late });
-    const prior = await rows();
-    const seen = crowd.received.length;
-    try {
-      judge(cat, await storm(t, site, N), () => ({ status: 504, body: TIMEOUT, minMs: CROWD_TIMEOUT_MS }), CROWD_BUDGET_MS);
-      await sleep(late - CROWD_TIMEOUT_MS + 300); // the doubles' answers have now arrived (on closed sockets)
-    } finally {
-      crowd.setDefault({ count: 3 });
-    }
-    calls(cat, crowd.received.length - seen, N, N, 'detector (one attempt per upload, no retry)');
-    await rowsAdded(cat, prior, { alerts: 0, logs: 0 }, `${N} timed-out detections, checked after the late answers`);
+    await crowdStorm({
+      cat: 'crowd API: slow, past the timeout',
+      fault: `200 after ${late} ms (timeout ${CROWD_TIMEOUT_MS} ms)`,
+      behaviour: { count: 3, delayMs: late },
+      want: { status: 504, body: TIMEOUT, minMs: CROWD_TIMEOUT_MS },
+      what: `${N} timed-out detections, checked after the late answers`,
+      afterStorm: () => sleep(late - CROWD_TIMEOUT_MS + 300), // the late answers have arrived (on closed sockets)
+    });
   });
 
   it('crowd API that accepts the upload and never answers: 504 at CROWD_TIMEOUT_MS', async () => {
-    const cat = 'crowd API: hang';
-    rec.faultCategory(cat, ['request read, no response ever'], CROWD_BUDGET_MS);
-    const site = await newSite('Hang hall');
-    crowd.setDefault({ hang: true });
-    const prior = await rows();
-    const seen = crowd.received.length;
-    try {
-      judge(cat, await storm(t, site, N), () => ({ status: 504, body: TIMEOUT, minMs: CROWD_TIMEOUT_MS }), CROWD_BUDGET_MS);
-    } finally {
-      crowd.setDefault({ count: 3 });
-    }
-    calls(cat, crowd.received.length - seen, N, N, 'detector (one attempt per upload, no retry)');
-    await rowsAdded(cat, prior, { alerts: 0, logs: 0 }, `${N} hung detections`);
+    await crowdStorm({
+      cat: 'crowd API: hang',
+      fault: 'request read, no response ever',
+      behaviour: { hang: true },
+      want: { status: 504, body: TIMEOUT, minMs: CROWD_TIMEOUT_MS },
+      what: `${N} hung detections`,
+    });
   });
 
   it('crowd API that sends headers at once and drips the body: the timeout covers the read phase', async () => {
-    const cat = 'crowd API: slow-drip body';
     const drip = { chunks: 25, intervalMs: 100 }; // a valid body after 2.5 s
-    rec.faultCategory(cat, [`200 headers at once, then 1 byte every ${drip.intervalMs} ms for ${(drip.chunks * drip.intervalMs) / 1000} s`], CROWD_BUDGET_MS);
-    const site = await newSite('Drip hall');
-    crowd.setDefault({ drip });
-    const prior = await rows();
-    const seen = crowd.received.length;
-    try {
-      judge(cat, await storm(t, site, N), () => ({ status: 504, body: TIMEOUT, minMs: CROWD_TIMEOUT_MS }), CROWD_BUDGET_MS);
-    } finally {
-      crowd.setDefault({ count: 3 });
-    }
-    calls(cat, crowd.received.length - seen, N, N, 'detector (one attempt per upload, no retry)');
-    await rowsAdded(cat, prior, { alerts: 0, logs: 0 }, `${N} dripped detections`);
+    await crowdStorm({
+      cat: 'crowd API: slow-drip body',
+      fault: `200 headers at once, then 1 byte every ${drip.intervalMs} ms for ${(drip.chunks * drip.intervalMs) / 1000} s`,
+      behaviour: { drip },
+      want: { status: 504, body: TIMEOUT, minMs: CROWD_TIMEOUT_MS },
+      what: `${N} dripped detections`,
+    });
   });
 
   it('crowd API down (connection refused): 503 at once, without waiting for the timeout', async () => {
@@ -342,18 +349,7 @@ describe('upstream faults: every request ends within its budget with the mapped 
       ['crowd API: reset before the response', 'socket destroyed after the request was read', { reset: true }],
       ['crowd API: reset mid-body', '200 headers and part of the JSON (Content-Length 200), then the socket destroyed', { resetMidBody: true }],
     ] as [string, string, CrowdBehaviour][]) {
-      rec.faultCategory(cat, [fault], CROWD_BUDGET_MS);
-      const site = await newSite(`${cat} hall`);
-      crowd.setDefault(behaviour);
-      const prior = await rows();
-      const seen = crowd.received.length;
-      try {
-        judge(cat, await storm(t, site, N), () => ({ status: 503, body: DOWN, maxMs: CROWD_TIMEOUT_MS }), CROWD_BUDGET_MS);
-      } finally {
-        crowd.setDefault({ count: 3 });
-      }
-      calls(cat, crowd.received.length - seen, N, N, 'detector (one attempt per upload, no retry)');
-      await rowsAdded(cat, prior, { alerts: 0, logs: 0 }, `${N} reset detections`);
+      await crowdStorm({ cat, fault, behaviour, want: { status: 503, body: DOWN, maxMs: CROWD_TIMEOUT_MS }, what: `${N} reset detections` });
     }
   });
 
