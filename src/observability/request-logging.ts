@@ -18,6 +18,7 @@ const CLOUD_TRACE = /^([0-9a-f]{32})(?:\/(\d{1,20}))?(?:;o=([01]))?/i;
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/i;
 
 const START = Symbol('requestStart');
+const omitted = (): undefined => undefined;
 type Timed = IncomingMessage & { [START]?: bigint; id?: unknown };
 
 /**
@@ -29,7 +30,10 @@ type Timed = IncomingMessage & { [START]?: bigint; id?: unknown };
  */
 export function requestObservability(logger: AppLogger, metrics: Metrics, opts: RequestLoggingOptions): RequestHandler {
   const access = pinoHttp({
-    logger: logger.child({ context: 'http' }),
+    // pino-http binds the raw request to a child logger on every request (even when, as here,
+    // that logger is never used); without these serializers pino serializes the whole
+    // IncomingMessage with its socket, hits the cycle, and re-walks it with safe-stable-stringify
+    logger: logger.child({ context: 'http' }, { serializers: { req: omitted, res: omitted } }),
     wrapSerializers: false,
     quietReqLogger: true,
     quietResLogger: true,

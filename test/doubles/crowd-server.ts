@@ -1,4 +1,5 @@
 import busboy from 'busboy';
+import { createHash } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -23,6 +24,8 @@ export interface CrowdRequest {
   mimeType: string;
   /** bytes of the `file` part */
   size: number;
+  /** SHA-256 (hex) of the `file` part's bytes */
+  sha256: string;
   /** names of every multipart part in order, file parts included (e.g. ['file']) */
   fields: string[];
   /** Date.now() when the request was fully read */
@@ -52,7 +55,8 @@ interface ParsedUpload {
 
 function parseMultipart(req: IncomingMessage): Promise<ParsedUpload> {
   return new Promise((resolve) => {
-    const request: CrowdRequest = { filename: '', mimeType: '', size: 0, fields: [], at: 0 };
+    const request: CrowdRequest = { filename: '', mimeType: '', size: 0, sha256: '', fields: [], at: 0 };
+    const hash = createHash('sha256');
     let hasFile = false;
     const done = (): void => {
       request.at = Date.now();
@@ -76,6 +80,10 @@ function parseMultipart(req: IncomingMessage): Promise<ParsedUpload> {
         request.mimeType = info.mimeType;
         stream.on('data', (chunk: Buffer) => {
           request.size += chunk.length;
+          hash.update(chunk);
+        });
+        stream.on('end', () => {
+          request.sha256 = hash.digest('hex');
         });
       } else {
         stream.resume();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { CrowdPredictionClient, sanitizeFilename } from '../../src/integrations/crowd-prediction/crowd-prediction.client';
 import { CrowdFailureKind, CrowdImage, CrowdPredictionError } from '../../src/integrations/crowd-prediction/crowd-prediction.errors';
@@ -61,6 +62,17 @@ describe('CrowdPredictionClient against the detector double', () => {
     assert.equal(r.mimeType, 'image/jpeg');
     assert.equal(r.size, JPEG.buffer.length);
     assert.equal(await counterValue(built.metrics, 'upstream_requests_total', { service: 'crowd', outcome: 'ok' }), 1);
+  });
+
+  it('sends the image bytes unchanged and escapes quotes and line breaks in the part header', async () => {
+    const buffer = randomBytes(300_000);
+    server.enqueue({ count: 2 });
+    assert.equal(await client.count({ buffer, filename: 'a"b\r\nc.jpg', mimeType: 'image/jpeg' }), 2);
+    const r = server.received[0];
+    assert.deepEqual(r.fields, ['file'], 'one part, the header did not break out');
+    assert.equal(r.filename, 'a%22b%0D%0Ac.jpg');
+    assert.equal(r.size, buffer.length);
+    assert.equal(r.sha256, createHash('sha256').update(buffer).digest('hex'));
   });
 
   it('forwards the sanitized name, never the traversal path', async () => {
