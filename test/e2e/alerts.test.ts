@@ -104,6 +104,19 @@ describe('alerts', () => {
     assert.deepEqual(foreign.body, { camera_id: ['Camera does not belong to this zone.'] });
   });
 
+  it('writes timestamps as UTC with milliseconds truncated, as toISOString does', async () => {
+    const zone = await post('/zones/', { name: 'Clock', zone_type: 'HALL', organization_id: org.id, capacity: 5 });
+    const a = await post('/alerts/', { heading: 'Clock', zone_id: zone.id });
+    await t.ds.query(`UPDATE lims_alert SET created_at = '2026-03-04 07:06:07.891999+02', updated_at = '0999-12-31 23:59:59.5+00' WHERE id = $1`, [a.id]);
+    const one = await t.request('GET', `/alerts/${a.id}/`, { token: user });
+    assert.equal(one.body.created_at, '2026-03-04T05:06:07.891Z');
+    assert.equal(one.body.updated_at, '0999-12-31T23:59:59.500Z');
+    const [row] = (await t.ds.query('SELECT created_at FROM lims_alert WHERE id = $1', [a.id])) as { created_at: Date }[];
+    assert.equal(one.body.created_at, new Date(row.created_at).toISOString(), 'the same text the Date path gives');
+    const list = await t.request('GET', `/alerts/?zone_id=${zone.id}`, { token: user });
+    assert.equal(list.body[0].created_at, '2026-03-04T05:06:07.891Z');
+  });
+
   it('lets an operator close an alert with PUT or PATCH and bumps updated_at', async () => {
     const zone = await post('/zones/', { name: 'Close', zone_type: 'HALL', organization_id: org.id, capacity: 5 });
     const a = await post('/alerts/', { heading: 'Overcrowding in Close', sub_heading: 's', zone_id: zone.id });
