@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenRes
 import type { Response } from 'express';
 import { CurrentUser, Roles } from '../common/decorators';
 import { parseChoiceQuery, parseId, parseOptionalIdQuery, parsePage } from '../common/validation';
-import { ApiAuth, ApiIdRoute, ApiInput, ApiList, ErrorDetailDto } from '../sites/api-docs';
-import { collectErrors } from '../sites/body-validation';
+import { ApiAuth, ApiIdRoute, ApiInput, ApiList, ErrorDetailDto } from '../common/api-docs';
+import { collectErrors } from '../common/body-validation';
 import type { User } from '../users/user.entity';
 import { ALERT_STATUSES } from './alert.entity';
 import { AlertsService } from './alerts.service';

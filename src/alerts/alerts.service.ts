@@ -4,10 +4,10 @@ import { DataSource, Repository } from 'typeorm';
 import { ConflictError, NotFoundError, PermissionDeniedError, ValidationError } from '../common/errors';
 import type { Page, Schema } from '../common/validation';
 import { validateBody } from '../common/validation';
-import { validateWithRefs } from '../sites/body-validation';
+import { validateWithRefs } from '../common/body-validation';
 import { Camera } from '../sites/camera.entity';
 import { SiteGraph } from '../sites/site-graph';
-import { definedOnly, isoTimestamp, uniqueViolation, type ListResult } from '../sites/wire';
+import { definedOnly, isoTimestamp, uniqueViolation, type ListResult } from '../common/wire';
 import { Alert, ALERT_STATUSES, type AlertStatus } from './alert.entity';
 import type { AlertDto } from './dto/alert.dto';
 

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import type { Response } from 'express';
 import { Roles } from '../common/decorators';
 import { parseId, parsePage } from '../common/validation';
-import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from '../sites/api-docs';
+import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from '../common/api-docs';
 import { NotificationDto, NotificationInputDto } from './dto/notification.dto';
 import { NotificationsService } from './notifications.service';
 

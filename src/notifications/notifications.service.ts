@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { NotFoundError } from '../common/errors';
 import { validateBody, type Page, type Schema } from '../common/validation';
-import { isoTimestamp, type ListResult } from '../sites/wire';
+import { isoTimestamp, type ListResult } from '../common/wire';
 import type { NotificationDto } from './dto/notification.dto';
 import { Notification } from './notification.entity';
 

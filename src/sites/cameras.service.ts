@@ -3,13 +3,13 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { NotFoundError } from '../common/errors';
 import type { Page, Schema } from '../common/validation';
-import { validateWithRefs } from './body-validation';
+import { validateWithRefs } from '../common/body-validation';
 import { Camera } from './camera.entity';
 import { generateDeviceKey } from './device-key';
 import type { CameraDto, CameraWithKeyDto, DeviceKeyDto } from './dto/site.dto';
 import { SiteGraph } from './site-graph';
 import { presentCamera } from './sites.presenter';
-import { definedOnly, type ListResult } from './wire';
+import { definedOnly, type ListResult } from '../common/wire';
 
 const CAMERA_FIELDS = {
   name: { kind: 'string', max: 255, required: true },

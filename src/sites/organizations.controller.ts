@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import type { Response } from 'express';
 import { Roles } from '../common/decorators';
 import { parseId, parsePage } from '../common/validation';
-import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from './api-docs';
+import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from '../common/api-docs';
 import { OrganizationDto, OrganizationInputDto } from './dto/site.dto';
 import { OrganizationsService } from './organizations.service';
 

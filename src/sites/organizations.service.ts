@@ -4,12 +4,12 @@ import { Repository } from 'typeorm';
 import { NotFoundError } from '../common/errors';
 import { INT32_MAX, type Page, type Schema } from '../common/validation';
 import { CarbonStatsCache } from '../carbon/carbon-stats.cache';
-import { validateWithRefs } from './body-validation';
+import { validateWithRefs } from '../common/body-validation';
 import type { OrganizationDto } from './dto/site.dto';
 import { Organization } from './organization.entity';
 import { SiteGraph } from './site-graph';
 import { presentOrganization } from './sites.presenter';
-import { definedOnly, type ListResult } from './wire';
+import { definedOnly, type ListResult } from '../common/wire';
 
 const ORGANIZATION_FIELDS = {
   name: { kind: 'string', max: 255, required: true },

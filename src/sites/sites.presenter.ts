@@ -1,5 +1,5 @@
 import { decimalString } from '../common/validation';
-import { isoTimestamp } from './wire';
+import { isoTimestamp } from '../common/wire';
 import type { Camera } from './camera.entity';
 import type { CameraDto, CameraSummaryDto, OrganizationDto, OrganizationRefDto, ZoneDto, ZoneRefDto, ZoneSummaryDto } from './dto/site.dto';
 import type { Organization } from './organization.entity';

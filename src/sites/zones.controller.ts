@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import type { Response } from 'express';
 import { Roles } from '../common/decorators';
 import { parseId, parseOptionalIdQuery, parsePage } from '../common/validation';
-import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from './api-docs';
-import { collectErrors } from './body-validation';
+import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from '../common/api-docs';
+import { collectErrors } from '../common/body-validation';
 import { ZoneDto, ZoneInputDto } from './dto/site.dto';
 import { ZonesService } from './zones.service';
 

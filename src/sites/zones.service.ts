@@ -4,11 +4,11 @@ import { Repository } from 'typeorm';
 import { CarbonStatsCache } from '../carbon/carbon-stats.cache';
 import { NotFoundError } from '../common/errors';
 import { INT32_MAX, type Page, type Schema } from '../common/validation';
-import { validateWithRefs } from './body-validation';
+import { validateWithRefs } from '../common/body-validation';
 import type { ZoneDto } from './dto/site.dto';
 import { SiteGraph } from './site-graph';
 import { presentZone } from './sites.presenter';
-import { definedOnly, type ListResult } from './wire';
+import { definedOnly, type ListResult } from '../common/wire';
 import { Zone } from './zone.entity';
 
 const ZONE_FIELDS = {

@@ -1,5 +1,5 @@
-import { ValidationError } from '../common/errors';
-import { validateBody, type Parsed, type Schema } from '../common/validation';
+import { ValidationError } from './errors';
+import { validateBody, type Parsed, type Schema } from './validation';
 
 /** Tells whether a referenced row exists (the `Invalid pk` check of a DRF PrimaryKeyRelatedField). */
 export type RefCheck = (id: number) => Promise<boolean>;
