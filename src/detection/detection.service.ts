@@ -83,7 +83,14 @@ export class DetectionService {
     if (key === '') {
       throw SensorErrors.missingDeviceKey();
     }
-    const camera = await this.ds.getRepository(Camera).findOne({ where: { apiKeyHash: hashDeviceKey(key) } });
+    // the camera's zone comes in the same query: a device posts for its own zone, so step 7
+    // usually needs no second round trip
+    const camera = await this.ds
+      .getRepository(Camera)
+      .createQueryBuilder('c')
+      .leftJoinAndSelect('c.zone', 'z')
+      .where('c.apiKeyHash = :hash', { hash: hashDeviceKey(key) })
+      .getOne();
     if (!camera || !deviceKeyMatches(key, camera.apiKeyHash)) {
       throw SensorErrors.invalidDeviceKey();
     }
@@ -114,7 +121,9 @@ export class DetectionService {
       throw SensorErrors.dimensionsTooLarge();
     }
     // 7. zone
-    const zone = zoneId === UNREACHABLE_ID ? null : await this.ds.getRepository(Zone).findOne({ where: { id: zoneId } });
+    const own = device.camera?.zone;
+    const zone =
+      own && Number(own.id) === zoneId ? own : zoneId === UNREACHABLE_ID ? null : await this.ds.getRepository(Zone).findOne({ where: { id: zoneId } });
     if (!zone) {
       throw SensorErrors.zoneNotFound();
     }
