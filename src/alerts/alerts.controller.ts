@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, Roles } from '../common/decorators';
@@ -9,6 +9,17 @@ import type { User } from '../users/user.entity';
 import { ALERT_STATUSES } from './alert.entity';
 import { AlertsService } from './alerts.service';
 import { AlertCreateDto, AlertDto, AlertUpdateDto } from './dto/alert.dto';
+
+/** PUT and PATCH are the same partial update; Nest needs a handler per method, so they share the docs. */
+const ApiAlertUpdate = (): MethodDecorator =>
+  applyDecorators(
+    ApiIdRoute('Alert'),
+    ApiInput(AlertUpdateDto),
+    ApiOkResponse({ type: AlertDto }),
+    ApiForbiddenResponse({ type: ErrorDetailDto, description: 'a non-admin changing heading or sub_heading' }),
+    ApiConflictResponse({ type: ErrorDetailDto, description: 'reopening while another open alert exists for this zone and camera' }),
+    ApiAuth(false),
+  );
 
 @ApiTags('alerts')
 @ApiBearerAuth()
@@ -58,24 +69,14 @@ export class AlertsController {
 
   @Put(':id')
   @ApiOperation({ summary: 'Partial update (same as PATCH): any user may change status, ADMIN also heading/sub_heading' })
-  @ApiIdRoute('Alert')
-  @ApiInput(AlertUpdateDto)
-  @ApiOkResponse({ type: AlertDto })
-  @ApiForbiddenResponse({ type: ErrorDetailDto, description: 'a non-admin changing heading or sub_heading' })
-  @ApiConflictResponse({ type: ErrorDetailDto, description: 'reopening while another open alert exists for this zone and camera' })
-  @ApiAuth(false)
+  @ApiAlertUpdate()
   put(@Param('id') id: string, @Body() body: unknown, @CurrentUser() user: User): Promise<AlertDto> {
     return this.alerts.update(parseId(id), body, { isAdmin: user.role === 'ADMIN' });
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Partial update: any user may change status, ADMIN also heading/sub_heading' })
-  @ApiIdRoute('Alert')
-  @ApiInput(AlertUpdateDto)
-  @ApiOkResponse({ type: AlertDto })
-  @ApiForbiddenResponse({ type: ErrorDetailDto, description: 'a non-admin changing heading or sub_heading' })
-  @ApiConflictResponse({ type: ErrorDetailDto, description: 'reopening while another open alert exists for this zone and camera' })
-  @ApiAuth(false)
+  @ApiAlertUpdate()
   patch(@Param('id') id: string, @Body() body: unknown, @CurrentUser() user: User): Promise<AlertDto> {
     return this.alerts.update(parseId(id), body, { isAdmin: user.role === 'ADMIN' });
   }

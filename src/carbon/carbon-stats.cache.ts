@@ -103,22 +103,6 @@ export class CarbonStatsCache {
     return (await this.read<T>(zoneId)).value;
   }
 
-  /** Unconditional write (tests and warm-up); request paths use read() + fill(). */
-  async set(zoneId: number | null, value: unknown): Promise<void> {
-    const key = this.key(zoneId);
-    const json = JSON.stringify(value);
-    if (this.useRedis()) {
-      try {
-        await this.redis.redis!.set(key, json, 'PX', TTL_MS);
-        return;
-      } catch (err) {
-        this.redis.markDegraded(err);
-        this.metrics.storeFallback();
-      }
-    }
-    this.local.set(key, { value: json, expires: Date.now() + TTL_MS });
-  }
-
   /** A new carbon log for `zoneId` makes that zone's and the all-zone stats stale. */
   async invalidateZone(zoneId: number): Promise<void> {
     await this.delete([this.key(zoneId), this.key(null)]);

@@ -39,7 +39,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       // logger already binds them (pino would otherwise write the keys twice)
       mixin: (_obj, _level, log) => {
         const ctx = requestContext.getStore();
-        return ctx === undefined || 'request_id' in log.bindings() ? {} : ctx;
+        // the serialized bindings string, not bindings(), which would JSON.parse it per line
+        const bound = (log as unknown as Record<symbol, string | undefined>)[pino.symbols.chindingsSym] ?? '';
+        return ctx === undefined || bound.includes('"request_id":') ? {} : ctx;
       },
     },
     destination,

@@ -1,7 +1,8 @@
 import busboy from 'busboy';
 import { createHash } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { listenTracked } from './listen';
 
 /**
  * A real HTTP server speaking the crowd-prediction detector's protocol (spec §9), driven per request
@@ -113,7 +114,6 @@ export async function startCrowdServer(opts: { port?: number } = {}): Promise<Cr
   let defaultBehaviour: CrowdBehaviour = { count: 3 };
   const queue: CrowdBehaviour[] = [];
   const received: CrowdRequest[] = [];
-  const sockets = new Set<Socket>();
   let router: ((r: CrowdRequest) => CrowdBehaviour | undefined) | null = null;
 
   const handlePredict = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -193,16 +193,8 @@ export async function startCrowdServer(opts: { port?: number } = {}): Promise<Cr
     req.resume();
     sendJson(res, 404, { error: 'Not found' });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const listening = await listenTracked(server, opts.port);
+  const url = listening.url;
 
   const handle: CrowdServer = {
     url,
@@ -218,20 +210,9 @@ export async function startCrowdServer(opts: { port?: number } = {}): Promise<Cr
     setRouter(fn) {
       router = fn;
     },
-    openConnections() {
-      return sockets.size;
-    },
-    closeIdleConnections() {
-      server.closeIdleConnections();
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) {
-          s.destroy();
-        }
-      });
-    },
+    openConnections: listening.openConnections,
+    closeIdleConnections: listening.closeIdleConnections,
+    close: listening.close,
   };
   return handle;
 }

@@ -1,6 +1,6 @@
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import sharp from 'sharp';
+import { listenTracked } from './listen';
 
 /**
  * A real HTTP server speaking Gemini's `generateContent` (spec §9), driven per request by tests.
@@ -89,7 +89,6 @@ export async function startGeminiServer(opts: { port?: number } = {}): Promise<G
   let defaultBehaviour: GeminiBehaviour = { text: '5' };
   const queue: GeminiBehaviour[] = [];
   const received: GeminiRequest[] = [];
-  const sockets = new Set<Socket>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse, model: string): Promise<void> => {
     const raw = await readBody(req);
@@ -157,17 +156,9 @@ export async function startGeminiServer(opts: { port?: number } = {}): Promise<G
     req.resume();
     send(res, 404, { error: { code: 404, message: `no route ${req.method ?? ''} ${path}`, status: 'NOT_FOUND' } });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenTracked(server, opts.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     received,
     setDefault(b) {
       defaultBehaviour = b;
@@ -175,19 +166,8 @@ export async function startGeminiServer(opts: { port?: number } = {}): Promise<G
     enqueue(...b) {
       queue.push(...b);
     },
-    openConnections() {
-      return sockets.size;
-    },
-    closeIdleConnections() {
-      server.closeIdleConnections();
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) {
-          s.destroy();
-        }
-      });
-    },
+    openConnections: listening.openConnections,
+    closeIdleConnections: listening.closeIdleConnections,
+    close: listening.close,
   };
 }
