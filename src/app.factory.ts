@@ -23,7 +23,8 @@ export async function createApp(config: AppConfig, logger: AppLogger, opts: { ex
   });
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
-  express.set('trust proxy', 1); // Cloud Run's front end is the single trusted hop
+  // TRUST_PROXY (spec §11): production defaults to Cloud Run's single front-end hop; X-Forwarded-For beyond it is ignored
+  express.set('trust proxy', config.trustProxy);
   express.set('etag', false);
   // first, so every response (errors included) carries X-Request-Id and is logged and counted
   app.use(requestObservability(logger, app.get(Metrics), { projectId: process.env.GOOGLE_CLOUD_PROJECT?.trim() || null }));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 /**
  * The whole runtime configuration, parsed and validated once at boot (spec §8).
@@ -15,6 +16,32 @@ export class AppConfig {
     jwtSecretGenerated: boolean;
     accessTokenTtlSec: number;
     refreshTokenTtlSec: number;
+    /** a rotated refresh token presented again within this many seconds is not theft (spec §11); 0 = off */
+    refreshReuseIntervalSec: number;
+    /** failed logins per client IP per window across all emails (password spraying, spec §11) */
+    loginMaxFailuresPerIp: number;
+  };
+  /**
+   * Express `trust proxy`: the number of trusted proxy hops, or the CIDRs of trusted proxies
+   * (spec §11 `TRUST_PROXY`). X-Forwarded-For beyond it is ignored.
+   */
+  trustProxy!: number | string[];
+  /** Hostile-input bounds of spec §11. */
+  limits!: {
+    /** width × height × channels × bytes per sample above which an image is refused before decoding */
+    maxDecodeBytes: number;
+    /** image decodes (sharp) running at once per process */
+    imageDecodeConcurrency: number;
+    /** bytes of uploads held in memory at once per process; beyond it 503 + Retry-After */
+    maxInflightUploadBytes: number;
+    /** a whole request body must arrive within this */
+    requestBodyTimeoutMs: number;
+    /** headers of a request must arrive within this (also closes connections that never send one) */
+    headersTimeoutMs: number;
+    /** idle keep-alive connections are closed after this (above Cloud Run's front end) */
+    keepAliveTimeoutMs: number;
+    /** image preparation for Gemini (decode, rotate, resize, encode) must finish within this */
+    imagePrepTimeoutMs: number;
   };
   crowd!: { predictUrl: string | null; timeoutMs: number; breaker: BreakerConfig };
   gemini!: {
@@ -41,7 +68,16 @@ export interface BreakerConfig {
 }
 
 export type DbConfig =
-  | { kind: 'embedded'; dataDir: string | null; poolMax: number; connectTimeoutMs: number; statementTimeoutMs: number; idleTimeoutMs: number; migrationsRun: boolean }
+  | {
+      kind: 'embedded';
+      dataDir: string | null;
+      poolMax: number;
+      connectTimeoutMs: number;
+      statementTimeoutMs: number;
+      idleTimeoutMs: number;
+      migrationsRun: boolean;
+      migrationLockTimeoutMs: number;
+    }
   | {
       kind: 'postgres';
       url: string | null;
@@ -55,6 +91,7 @@ export type DbConfig =
       statementTimeoutMs: number;
       idleTimeoutMs: number;
       migrationsRun: boolean;
+      migrationLockTimeoutMs: number;
     };
 
 export class ConfigError extends Error {
@@ -167,7 +204,9 @@ export function loadConfig(env: Env): AppConfig {
   const statementTimeoutMs = int('DB_STATEMENT_TIMEOUT_MS', 30000, 100, 3600000);
   const idleTimeoutMs = int('DB_IDLE_TIMEOUT_MS', 30000, 1000, 3600000);
   const migrationsRun = bool('MIGRATIONS_RUN', true);
-  const common = { poolMax, connectTimeoutMs, statementTimeoutMs, idleTimeoutMs, migrationsRun };
+  // DDL waits at most this long for a table lock, so a migration queued behind a long query never stalls all traffic
+  const migrationLockTimeoutMs = int('MIGRATION_LOCK_TIMEOUT_MS', 10000, 100, 3600000);
+  const common = { poolMax, connectTimeoutMs, statementTimeoutMs, idleTimeoutMs, migrationsRun, migrationLockTimeoutMs };
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const useCloudSql = bool('USE_CLOUD_SQL', false);
   const dbPort = int('DB_PORT', 5432, 1, 65535, 'an integer 1-65535');
@@ -232,6 +271,34 @@ export function loadConfig(env: Env): AppConfig {
     }
   }
 
+  // TRUST_PROXY: hops (Cloud Run's front end is one) or a list of trusted proxy CIDRs
+  const trustRaw = get('TRUST_PROXY');
+  let trustProxy: number | string[] = isProduction ? 1 : 0;
+  if (trustRaw !== undefined) {
+    if (/^\d+$/.test(trustRaw) && Number(trustRaw) <= 10) {
+      trustProxy = Number(trustRaw);
+    } else {
+      const cidrs = trustRaw.split(',').map((c) => c.trim()).filter(Boolean);
+      const bad = cidrs.filter((c) => !isCidr(c));
+      if (bad.length || cidrs.length === 0) {
+        problems.push(`TRUST_PROXY must be a number of proxy hops 0-10 or a comma-separated list of CIDRs like 10.0.0.0/8 (bad: ${bad.join(', ') || 'empty'})`);
+      } else {
+        trustProxy = cidrs;
+      }
+    }
+  }
+
+  const reuseRaw = get('REFRESH_REUSE_INTERVAL');
+  let refreshReuseIntervalSec = 10;
+  if (reuseRaw !== undefined) {
+    const v = /^0+[smhd]?$/.test(reuseRaw) ? 0 : parseTtl(reuseRaw);
+    if (v === null || v > 3600) {
+      problems.push(`REFRESH_REUSE_INTERVAL must be 0 to 1h, in seconds or with s, m or h, e.g. 10s (got "${reuseRaw}")`);
+    } else {
+      refreshReuseIntervalSec = v;
+    }
+  }
+
   const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
   const redisKeyPrefix = env.REDIS_KEY_PREFIX ?? 'ecoflow:';
   if (!/^[\x21-\x7e]{1,100}$/.test(redisKeyPrefix)) {
@@ -248,6 +315,18 @@ export function loadConfig(env: Env): AppConfig {
       jwtSecretGenerated,
       accessTokenTtlSec: ttl('ACCESS_TOKEN_TTL', 1800),
       refreshTokenTtlSec: ttl('REFRESH_TOKEN_TTL', 7 * 86400),
+      refreshReuseIntervalSec,
+      loginMaxFailuresPerIp: int('LOGIN_MAX_FAILURES_PER_IP', 100, 1, 1000000),
+    },
+    trustProxy,
+    limits: {
+      maxDecodeBytes: int('MAX_DECODE_BYTES', 128 * 1024 * 1024, 1024 * 1024, 4 * 1024 * 1024 * 1024),
+      imageDecodeConcurrency: int('IMAGE_DECODE_CONCURRENCY', availableParallelism(), 1, 64),
+      maxInflightUploadBytes: int('MAX_INFLIGHT_UPLOAD_BYTES', 256 * 1024 * 1024, 1024 * 1024, 16 * 1024 * 1024 * 1024),
+      requestBodyTimeoutMs: int('REQUEST_BODY_TIMEOUT_MS', 60000, 100, 3600000),
+      headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 20000, 100, 600000),
+      keepAliveTimeoutMs: int('KEEP_ALIVE_TIMEOUT_MS', 65000, 100, 3600000),
+      imagePrepTimeoutMs: int('IMAGE_PREP_TIMEOUT_MS', 10000, 100, 600000),
     },
     crowd: {
       predictUrl: crowdUrl,
@@ -278,4 +357,17 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError(problems);
   }
   return cfg;
+}
+
+/** `a.b.c.d/n` or an IPv6 prefix `x:…/n` (the forms Express's proxy-addr accepts). */
+function isCidr(v: string): boolean {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(v);
+  if (!m) {
+    return false;
+  }
+  const bits = Number(m[2]);
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(m[1])) {
+    return bits <= 32 && m[1].split('.').every((o) => Number(o) <= 255);
+  }
+  return /^[0-9a-fA-F:]+$/.test(m[1]) && m[1].includes(':') && bits <= 128;
 }
