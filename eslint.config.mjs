@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', '.data/**', 'scripts/**', 'eslint.config.mjs'] },
+  { ignores: ['dist/**', 'build/**', 'build-*/**', 'node_modules/**', '.data/**', 'scripts/**', 'eslint.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
