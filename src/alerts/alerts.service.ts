@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
-import { ConflictError, NotFoundError, PermissionDeniedError, ValidationError } from '../common/errors';
+import { ConflictError, type DomainError, NotFoundError, PermissionDeniedError, ValidationError } from '../common/errors';
 import type { Page, Schema } from '../common/validation';
 import { validateBody } from '../common/validation';
 import { validateWithRefs } from '../common/body-validation';
 import { Camera } from '../sites/camera.entity';
 import { SiteGraph } from '../sites/site-graph';
-import { definedOnly, isoTimestamp, uniqueViolation, type ListResult } from '../common/wire';
+import { definedOnly, isoTimestamp, mapForeignKeyViolation, uniqueViolation, type ListResult } from '../common/wire';
 import { Alert, ALERT_STATUSES, type AlertStatus } from './alert.entity';
 import type { AlertDto } from './dto/alert.dto';
 
@@ -140,11 +140,16 @@ export class AlertsService {
     const cameraId = v.camera_id ?? null;
     if (cameraId !== null) {
       const camera = await this.cameras.findOneBy({ id: cameraId });
-      if (!camera || camera.zoneId !== zoneId) {
+      if (!camera) {
+        // deleted since the existence check
+        throw (await this.vanishedRefs(body, zoneId, cameraId)) ?? ValidationError.invalidPk('camera_id', (body as Record<string, unknown>).camera_id);
+      }
+      if (camera.zoneId !== zoneId) {
         throw ValidationError.field('camera_id', 'Camera does not belong to this zone.');
       }
     }
     const now = new Date();
+    let id: number;
     try {
       const saved = await this.alerts.save(
         this.alerts.create({
@@ -157,9 +162,18 @@ export class AlertsService {
           updatedAt: now,
         }),
       );
-      return await this.get(saved.id);
+      id = saved.id;
     } catch (err) {
-      throw this.conflictOr(err);
+      // a zone or camera deleted after the checks above: the same 400 as had it gone before
+      const gone = (column: 'zone_id' | 'camera_id') => async (): Promise<DomainError> =>
+        (await this.vanishedRefs(body, zoneId, cameraId)) ?? ValidationError.invalidPk(column, (body as Record<string, unknown>)[column]);
+      throw this.conflictOr(await mapForeignKeyViolation(err, { zone_id: gone('zone_id'), camera_id: gone('camera_id') }));
+    }
+    try {
+      return await this.get(id);
+    } catch (err) {
+      // inserted, then taken by its zone's or camera's cascade before we read it back
+      throw err instanceof NotFoundError ? ((await this.vanishedRefs(body, zoneId, cameraId)) ?? err) : err;
     }
   }
 
@@ -195,6 +209,22 @@ export class AlertsService {
     if (!(res.raw as unknown[]).length) {
       throw new NotFoundError('Alert');
     }
+  }
+
+  /**
+   * `Invalid pk` for every referenced row that no longer exists, as validateWithRefs reports them
+   * (deleting a zone takes its cameras, so both fields may fail); null when both still exist.
+   */
+  private async vanishedRefs(body: unknown, zoneId: number, cameraId: number | null): Promise<ValidationError | null> {
+    const input = body as Record<string, unknown>;
+    const fields: Record<string, string[]> = {};
+    if (!(await this.graph.zoneExists(zoneId))) {
+      fields.zone_id = [ValidationError.invalidPkMessage(input.zone_id)];
+    }
+    if (cameraId !== null && !(await this.cameras.existsBy({ id: cameraId }))) {
+      fields.camera_id = [ValidationError.invalidPkMessage(input.camera_id)];
+    }
+    return Object.keys(fields).length ? new ValidationError(fields) : null;
   }
 
   private conflictOr(err: unknown): unknown {

@@ -57,6 +57,15 @@ export class ValidationError extends DomainError {
   static field(name: string, message: string): ValidationError {
     return new ValidationError({ [name]: [message] });
   }
+
+  /** DRF's message for a related id that names no row; `raw` is the value the client sent. */
+  static invalidPkMessage(raw: unknown): string {
+    return `Invalid pk "${String(raw).trim()}" - object does not exist.`;
+  }
+
+  static invalidPk(name: string, raw: unknown): ValidationError {
+    return ValidationError.field(name, ValidationError.invalidPkMessage(raw));
+  }
 }
 
 export type ModelName = 'Organization' | 'Zone' | 'Camera' | 'Alert' | 'Notification';

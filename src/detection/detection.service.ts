@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AlertClaimService } from '../alerts/alert-claim.service';
 import { CarbonLogService } from '../carbon/carbon-log.service';
+import type { DomainError } from '../common/errors';
 import { LOGGER, type AppLogger } from '../common/logger';
+import { mapForeignKeyViolation } from '../common/wire';
 import { UNREACHABLE_ID } from '../common/validation';
 import { AppConfig } from '../config/config';
 import { sanitizeFilename } from '../integrations/crowd-prediction/crowd-prediction.client';
@@ -13,7 +15,7 @@ import { Camera } from '../sites/camera.entity';
 import { deviceKeyMatches, hashDeviceKey } from '../sites/device-key';
 import { Zone } from '../sites/zone.entity';
 import { crowdFailure, SensorErrors } from './detection.errors';
-import { dimensionsAllowed, readImageInfo, sniffImageType } from './image-sniff';
+import { decodedBytes, dimensionsAllowed, readImageInfo, sniffImageType } from './image-sniff';
 import type { RawUpload } from './multipart-upload';
 import { missingFields } from './multipart-upload';
 import { carbonRatio, occupancyPercentage } from './rounding';
@@ -117,7 +119,7 @@ export class DetectionService {
     if (info === null) {
       throw SensorErrors.unsupportedImage();
     }
-    if (!dimensionsAllowed(info)) {
+    if (!dimensionsAllowed(info) || decodedBytes(info) > this.config.limits.maxDecodeBytes) {
       throw SensorErrors.dimensionsTooLarge();
     }
     // 7. zone
@@ -191,12 +193,36 @@ export class DetectionService {
   private async danger(base: DetectionBase, zone: Zone, camera: Camera | null): Promise<DetectionResponse> {
     const heading = `Overcrowding in ${zone.name}`;
     const subHeading = `Detected ${base.detected_people}/${zone.capacity} people. (Cam: ${camera ? camera.id : 'None'})`;
-    const { alert, created } = await this.alerts.claimOpenAlert(zone.id, camera ? camera.id : null, heading, subHeading);
+    let claim: Awaited<ReturnType<AlertClaimService['claimOpenAlert']>>;
+    try {
+      claim = await this.alerts.claimOpenAlert(zone.id, camera ? camera.id : null, heading, subHeading);
+    } catch (err) {
+      // the zone or camera was deleted while the detector answered (docs/api-notes.md)
+      const gone = (): Promise<DomainError> => this.vanishedDuringDetection(zone.id, camera);
+      throw await mapForeignKeyViolation(err, { zone_id: gone, camera_id: gone });
+    }
+    const { alert, created } = claim;
     if (created) {
       this.log.info({ zone_id: zone.id, camera_id: camera?.id ?? null, alert_id: alert.id, detected: base.detected_people }, 'overcrowding alert opened');
       return { ...base, alert_created: true, alert_id: alert.id, carbon_message: SKIPPED_GEMINI };
     }
     return { ...base, alert_created: false, alert_id: alert.id, alert_message: 'Existing alert still active', carbon_message: SKIPPED_GEMINI };
+  }
+
+  /**
+   * The answer of §5's first failing step for rows deleted mid-request: step 7 (404 Zone not
+   * found) when the zone is gone, which takes its cameras with it; else step 8 for the camera:
+   * its device key died with it (401 Invalid device key), or, with SENSOR_AUTH=off, the
+   * `camera_id` no longer names one (400 Camera not found).
+   */
+  private async vanishedDuringDetection(zoneId: number, camera: Camera | null): Promise<DomainError> {
+    if (!(await this.ds.getRepository(Zone).existsBy({ id: zoneId }))) {
+      return SensorErrors.zoneNotFound();
+    }
+    if (camera === null) {
+      return SensorErrors.zoneNotFound(); // no camera involved: the zone was the only reference
+    }
+    return this.authRequired ? SensorErrors.invalidDeviceKey() : SensorErrors.cameraNotFound();
   }
 
   private async normal(base: DetectionBase, zone: Zone, image: Buffer, filename: string): Promise<DetectionResponse> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { NotFoundError } from '../common/errors';
+import { NotFoundError, ValidationError } from '../common/errors';
 import type { Page, Schema } from '../common/validation';
 import { validateWithRefs } from '../common/body-validation';
 import { Camera } from './camera.entity';
@@ -9,7 +9,7 @@ import { generateDeviceKey } from './device-key';
 import type { CameraDto, CameraWithKeyDto, DeviceKeyDto } from './dto/site.dto';
 import { SiteGraph } from './site-graph';
 import { presentCamera } from './sites.presenter';
-import { definedOnly, type ListResult } from '../common/wire';
+import { definedOnly, mapForeignKeyViolation, type ListResult } from '../common/wire';
 
 const CAMERA_FIELDS = {
   name: { kind: 'string', max: 255, required: true },
@@ -41,19 +41,31 @@ export class CamerasService {
   /** The device key is returned here once; only its SHA-256 is stored. */
   async create(body: unknown): Promise<CameraWithKeyDto> {
     const v = await validateWithRefs(body, CAMERA_FIELDS, { partial: false }, { zone_id: (id) => this.graph.zoneExists(id) });
+    const zoneGone = (): ValidationError => ValidationError.invalidPk('zone_id', (body as Record<string, unknown>).zone_id);
     const { key, hash } = generateDeviceKey();
     const now = new Date();
-    const camera = await this.cameras.save(
-      this.cameras.create({
-        zoneId: v.zone_id,
-        name: v.name,
-        isActive: v.is_active ?? true,
-        createdAt: now,
-        apiKeyHash: hash,
-        apiKeyCreatedAt: now,
-      }),
-    );
-    return { ...(await this.presentOne(camera)), device_key: key };
+    let camera: Camera;
+    try {
+      camera = await this.cameras.save(
+        this.cameras.create({
+          zoneId: v.zone_id,
+          name: v.name,
+          isActive: v.is_active ?? true,
+          createdAt: now,
+          apiKeyHash: hash,
+          apiKeyCreatedAt: now,
+        }),
+      );
+    } catch (err) {
+      // the zone was deleted after the existence check
+      throw await mapForeignKeyViolation(err, { zone_id: zoneGone });
+    }
+    try {
+      return { ...(await this.presentOne(camera)), device_key: key };
+    } catch (err) {
+      // inserted, then its zone (or organization) was deleted before we read it back
+      throw err instanceof NotFoundError ? zoneGone() : err;
+    }
   }
 
   /** PUT and PATCH alike; `zone_id` moves the camera. 404 before body validation. */
@@ -62,7 +74,13 @@ export class CamerasService {
     const v = await validateWithRefs(body, CAMERA_FIELDS, { partial: true }, { zone_id: (zid) => this.graph.zoneExists(zid) });
     const patch = definedOnly({ zoneId: v.zone_id, name: v.name, isActive: v.is_active });
     if (Object.keys(patch).length) {
-      await this.cameras.update({ id }, patch);
+      try {
+        await this.cameras.update({ id }, patch);
+      } catch (err) {
+        // the target zone was deleted after the existence check; if the camera itself went,
+        // the update matched no row and get() below answers 404
+        throw await mapForeignKeyViolation(err, { zone_id: () => ValidationError.invalidPk('zone_id', (body as Record<string, unknown>).zone_id) });
+      }
     }
     return this.get(id);
   }

@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { CarbonStatsCache } from '../carbon/carbon-stats.cache';
-import { NotFoundError } from '../common/errors';
+import { NotFoundError, ValidationError } from '../common/errors';
 import { INT32_MAX, type Page, type Schema } from '../common/validation';
 import { validateWithRefs } from '../common/body-validation';
 import type { ZoneDto } from './dto/site.dto';
 import { SiteGraph } from './site-graph';
 import { presentZone } from './sites.presenter';
-import { definedOnly, type ListResult } from '../common/wire';
+import { definedOnly, mapForeignKeyViolation, type ListResult } from '../common/wire';
 import { Zone } from './zone.entity';
 
 const ZONE_FIELDS = {
@@ -48,17 +48,30 @@ export class ZonesService {
 
   async create(body: unknown): Promise<ZoneDto> {
     const v = await validateWithRefs(body, ZONE_FIELDS, { partial: false }, { organization_id: (id) => this.graph.organizationExists(id) });
-    const zone = await this.zones.save(
-      this.zones.create({
-        organizationId: v.organization_id,
-        name: v.name,
-        zoneType: v.zone_type,
-        capacity: v.capacity ?? 0,
-        latitude: v.latitude ?? null,
-        longitude: v.longitude ?? null,
-      }),
-    );
-    return this.get(zone.id);
+    const orgGone = (): ValidationError => ValidationError.invalidPk('organization_id', (body as Record<string, unknown>).organization_id);
+    let id: number;
+    try {
+      const zone = await this.zones.save(
+        this.zones.create({
+          organizationId: v.organization_id,
+          name: v.name,
+          zoneType: v.zone_type,
+          capacity: v.capacity ?? 0,
+          latitude: v.latitude ?? null,
+          longitude: v.longitude ?? null,
+        }),
+      );
+      id = zone.id;
+    } catch (err) {
+      // the organization was deleted after the existence check
+      throw await mapForeignKeyViolation(err, { organization_id: orgGone });
+    }
+    try {
+      return await this.get(id);
+    } catch (err) {
+      // inserted, then taken by the organization's cascade before we read it back
+      throw err instanceof NotFoundError ? orgGone() : err;
+    }
   }
 
   /** PUT and PATCH alike; `organization_id` moves the zone. 404 before body validation. */
@@ -74,7 +87,15 @@ export class ZonesService {
       longitude: v.longitude,
     });
     if (Object.keys(patch).length) {
-      await this.zones.update({ id }, patch);
+      try {
+        await this.zones.update({ id }, patch);
+      } catch (err) {
+        // the target organization was deleted after the existence check; if the zone itself
+        // went, the update matched no row and get() below answers 404
+        throw await mapForeignKeyViolation(err, {
+          organization_id: () => ValidationError.invalidPk('organization_id', (body as Record<string, unknown>).organization_id),
+        });
+      }
     }
     return this.get(id);
   }
