@@ -41,26 +41,33 @@ export class AuthService {
     const input = validateBody(body, LOGIN_SCHEMA, { partial: false });
     const email = String(input.email).trim().toLowerCase();
     const password = String(input.password);
-    await this.throttle.assertAllowed(email, clientIp);
+    // reserved before the verification, so racing requests cannot verify more than the limit
+    const attempt = await this.throttle.reserve(email, clientIp);
 
-    const user = await this.users.createQueryBuilder('u').where('lower(u.email) = :email', { email }).getOne();
+    let user: User | null;
     let ok = false;
-    if (user) {
-      const outcome = await this.hasher.verify(password, user.password);
-      ok = outcome.ok && user.isActive;
-      if (ok && outcome.needsRehash) {
-        await this.users.update({ id: user.id }, { password: await this.hasher.hash(password) });
-        this.log.info({ user_id: user.id }, 'password hash upgraded to argon2id');
+    try {
+      user = await this.users.createQueryBuilder('u').where('lower(u.email) = :email', { email }).getOne();
+      if (user) {
+        const outcome = await this.hasher.verify(password, user.password);
+        ok = outcome.ok && user.isActive;
+        if (ok && outcome.needsRehash) {
+          await this.users.update({ id: user.id }, { password: await this.hasher.hash(password) });
+          this.log.info({ user_id: user.id }, 'password hash upgraded to argon2id');
+        }
+      } else {
+        await this.hasher.burn(password);
       }
-    } else {
-      await this.hasher.burn(password);
+    } catch (err) {
+      // no verdict (database down): the attempt must not count as a failure
+      await attempt.release();
+      throw err;
     }
     if (!user || !ok) {
-      await this.throttle.recordFailure(email, clientIp);
       throw new UnauthenticatedError('No active account found with the given credentials');
     }
 
-    await this.throttle.clear(email, clientIp);
+    await attempt.succeeded();
     await this.users.update({ id: user.id }, { lastLogin: new Date() });
     const pair = await this.refreshTokens.startFamily(user.id);
     return { refresh: pair.refresh, access: pair.access, user_id: user.id, email: user.email, role: user.role, name: user.firstName };

@@ -1,148 +1,172 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../common/errors';
 import { LOGGER, type AppLogger } from '../common/logger';
+import { AppConfig } from '../config/config';
 import { RedisClient } from '../integrations/redis/redis.client';
 import { Metrics } from '../observability/metrics.service';
 
 export const LOGIN_MAX_FAILURES = 10;
-export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
-// bounds the in-process map when many distinct (email, ip) pairs fail
-const MAX_LOCAL_ENTRIES = 100_000;
+export const LOGIN_WINDOW_SEC = 15 * 60;
+const LOCKED_MESSAGE = 'Too many failed login attempts. Try again later.';
 
-// INCR, and start the window on the first failure only (portable to Redis < 7, unlike PEXPIRE NX)
-const RECORD_FAILURE_LUA = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n`;
-
-interface LocalEntry {
-  count: number;
-  expiresAt: number;
+/** A password verification reserved by {@link LoginThrottle.reserve}; settle it exactly once. */
+export interface LoginAttempt {
+  /** The password matched: clears the (email, IP) count and refunds the IP's point. */
+  succeeded(): Promise<void>;
+  /** The attempt ended before a verdict (database error): refund both points. */
+  release(): Promise<void>;
+  // a failure needs no call: the reserved points stay consumed
 }
 
 /**
- * Login brute-force protection (spec §4.2): 10 failures per (email, client IP) within 15 minutes
- * of the first block further attempts until the window ends. Shared through Redis when configured;
- * any Redis error degrades to the in-process map instead of failing the login.
+ * The in-process insurance limiter: the library switches to it whenever a Redis command fails, so
+ * each use is a fallback worth counting (`throttle_store_fallbacks_total`).
+ */
+class InsuranceLimiter extends RateLimiterMemory {
+  constructor(
+    opts: { points: number; duration: number; keyPrefix: string },
+    private readonly onFallback: () => void,
+  ) {
+    super(opts);
+  }
+
+  override consume(key: string | number, points?: number, options?: Record<string, unknown>): Promise<RateLimiterRes> {
+    this.onFallback();
+    return super.consume(key, points, options);
+  }
+
+  override reward(key: string | number, points?: number, options?: Record<string, unknown>): Promise<RateLimiterRes> {
+    this.onFallback();
+    return super.reward(key, points, options);
+  }
+
+  override delete(key: string | number, options?: Record<string, unknown>): Promise<boolean> {
+    this.onFallback();
+    return super.delete(key, options);
+  }
+
+  /** Drops counts kept during an earlier outage, without counting a fallback. */
+  forget(key: string): Promise<boolean> {
+    return super.delete(key);
+  }
+}
+
+interface Limiter {
+  primary: RateLimiterAbstract;
+  insurance: InsuranceLimiter | null;
+}
+
+/**
+ * Login brute-force protection (spec §4.2, §11). One point is consumed *before* each password
+ * verification, atomically (Redis INCR in a Lua script, or the in-process map), so however many
+ * requests race, at most 10 verifications per (email, client IP) and `LOGIN_MAX_FAILURES_PER_IP`
+ * per client IP happen in a 15-minute window. A success clears the pair and refunds the IP point.
+ * With Redis configured every instance shares the counts; a Redis error falls back to in-process
+ * counts (rate-limiter-flexible's insurance limiter) instead of failing the login.
  */
 @Injectable()
 export class LoginThrottle {
-  private readonly local = new Map<string, LocalEntry>();
+  private readonly pair: Limiter;
+  private readonly perIp: Limiter;
   private readonly log: AppLogger;
 
   constructor(
     private readonly redisClient: RedisClient,
     private readonly metrics: Metrics,
+    config: AppConfig,
     @Inject(LOGGER) logger: AppLogger,
   ) {
     this.log = logger.child({ context: 'LoginThrottle' });
+    this.pair = this.limiter('login-fail', LOGIN_MAX_FAILURES);
+    this.perIp = this.limiter('login-fail-ip', config.auth.loginMaxFailuresPerIp);
   }
 
-  /** Throws 429 with Retry-After while the pair is locked out. */
-  async assertAllowed(email: string, ip: string): Promise<void> {
-    const key = this.keyOf(email, ip);
-    const state = await this.read(key);
-    if (state && state.count >= LOGIN_MAX_FAILURES && state.remainingMs > 0) {
-      this.metrics.loginThrottleRejected();
-      this.log.warn({ ip }, 'login locked out after repeated failures');
-      throw new RateLimitedError('Too many failed login attempts. Try again later.', state.remainingMs / 1000);
+  /** Reserves one password verification, or throws 429 with Retry-After. */
+  async reserve(email: string, ip: string): Promise<LoginAttempt> {
+    const ipKey = hash(ip);
+    const pairKey = hash(`${email}\n${ip}`);
+    await this.consume(this.perIp, ipKey, ip, 'too many failed logins from this client IP');
+    try {
+      await this.consume(this.pair, pairKey, ip, 'login locked out after repeated failures');
+    } catch (err) {
+      // the IP's point only counts attempts that reach the password check
+      await this.settle(this.perIp.primary.reward(ipKey));
+      throw err;
     }
-  }
-
-  async recordFailure(email: string, ip: string): Promise<void> {
-    const key = this.keyOf(email, ip);
-    const redis = this.redisClient.redis;
-    if (redis) {
-      try {
-        await redis.eval(RECORD_FAILURE_LUA, 1, this.redisClient.key('login-fail', key), String(LOGIN_WINDOW_MS));
-        return;
-      } catch (err) {
-        this.fallback(err);
+    let settled = false;
+    const once = async (f: () => Promise<void>): Promise<void> => {
+      if (!settled) {
+        settled = true;
+        await f();
       }
-    }
-    const now = Date.now();
-    const entry = this.local.get(key);
-    if (entry && entry.expiresAt > now) {
-      entry.count += 1;
-    } else {
-      this.local.delete(key);
-      this.sweep(now);
-      this.local.set(key, { count: 1, expiresAt: now + LOGIN_WINDOW_MS });
-    }
+    };
+    return {
+      succeeded: () =>
+        once(async () => {
+          await Promise.all([this.clear(this.pair, pairKey), this.settle(this.perIp.primary.reward(ipKey))]);
+        }),
+      release: () =>
+        once(async () => {
+          await Promise.all([this.settle(this.pair.primary.reward(pairKey)), this.settle(this.perIp.primary.reward(ipKey))]);
+        }),
+    };
   }
 
-  async clear(email: string, ip: string): Promise<void> {
-    const key = this.keyOf(email, ip);
-    this.local.delete(key);
-    const redis = this.redisClient.redis;
-    if (redis) {
-      try {
-        await redis.del(this.redisClient.key('login-fail', key));
-      } catch (err) {
-        this.fallback(err);
+  private async consume(l: Limiter, key: string, ip: string, why: string): Promise<void> {
+    try {
+      await l.primary.consume(key);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) {
+        this.metrics.loginThrottleRejected();
+        this.log.warn({ ip }, why);
+        throw new RateLimitedError(LOCKED_MESSAGE, err.msBeforeNext / 1000);
       }
+      // only reachable if the in-process limiter itself threw: never block logins on the limiter
+      this.log.error({ err }, 'login limiter failed; attempt allowed');
     }
   }
 
-  private async read(key: string): Promise<{ count: number; remainingMs: number } | null> {
+  private async clear(l: Limiter, key: string): Promise<void> {
+    await Promise.all([this.settle(l.primary.delete(key)), l.insurance ? this.settle(l.insurance.forget(key)) : Promise.resolve()]);
+  }
+
+  /** Refunds and clears are best effort: a failure here must not turn a login into a 500. */
+  private async settle(p: Promise<unknown>): Promise<void> {
+    try {
+      await p;
+    } catch (err) {
+      this.log.warn({ err }, 'login limiter update failed');
+    }
+  }
+
+  private limiter(name: string, points: number): Limiter {
     const redis = this.redisClient.redis;
-    if (redis) {
-      try {
-        const rkey = this.redisClient.key('login-fail', key);
-        const [count, pttl] = await Promise.all([redis.get(rkey), redis.pttl(rkey)]);
-        // a failure recorded locally during a Redis outage still counts
-        const local = this.readLocal(key);
-        const shared = count === null ? null : { count: Number(count), remainingMs: pttl > 0 ? pttl : 0 };
-        if (local && (!shared || local.count > shared.count)) {
-          return local;
-        }
-        return shared;
-      } catch (err) {
-        this.fallback(err);
-      }
+    if (!redis) {
+      return { primary: new RateLimiterMemory({ points, duration: LOGIN_WINDOW_SEC, keyPrefix: name }), insurance: null };
     }
-    return this.readLocal(key);
+    const insurance = new InsuranceLimiter({ points, duration: LOGIN_WINDOW_SEC, keyPrefix: name }, () => this.fallback());
+    const primary = new RateLimiterRedis({
+      storeClient: redis,
+      // `<REDIS_KEY_PREFIX>login-fail:<sha256>`, as before the library was used
+      keyPrefix: this.redisClient.key(name),
+      points,
+      duration: LOGIN_WINDOW_SEC,
+      // while disconnected go straight to the insurance instead of waiting for a timeout
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: insurance,
+    });
+    return { primary, insurance };
   }
 
-  private readLocal(key: string): { count: number; remainingMs: number } | null {
-    const entry = this.local.get(key);
-    if (!entry) {
-      return null;
-    }
-    const remainingMs = entry.expiresAt - Date.now();
-    if (remainingMs <= 0) {
-      this.local.delete(key);
-      return null;
-    }
-    return { count: entry.count, remainingMs };
-  }
-
-  private fallback(err: unknown): void {
-    this.redisClient.markDegraded(err);
+  private fallback(): void {
+    this.redisClient.markDegraded(new Error('login limiter: Redis command failed, counting in process'));
     this.metrics.storeFallback();
   }
+}
 
-  private sweep(now: number): void {
-    if (this.local.size < MAX_LOCAL_ENTRIES) {
-      return;
-    }
-    for (const [k, v] of this.local) {
-      if (v.expiresAt <= now) {
-        this.local.delete(k);
-      }
-    }
-    // still full: forget the oldest windows rather than grow without bound
-    for (const k of this.local.keys()) {
-      if (this.local.size < MAX_LOCAL_ENTRIES) {
-        break;
-      }
-      this.local.delete(k);
-    }
-  }
-
-  /** Hashed so that Redis keys and memory do not hold email addresses. */
-  private keyOf(email: string, ip: string): string {
-    return createHash('sha256').update(`${email}\n${ip}`).digest('hex');
-  }
+/** Hashed so that Redis keys and memory hold neither email addresses nor client IPs. */
+function hash(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
 }

@@ -35,7 +35,9 @@ describe('auth: register, login, me, refresh rotation, logout', () => {
   };
 
   before(async () => {
-    t = await startTestApp();
+    // TRUST_PROXY=1: X-Forwarded-For simulates distinct client IPs; REFRESH_REUSE_INTERVAL=0: the
+    // strict §4.2 reuse rule (the interval has its own suite, auth-refresh-reuse.test.ts)
+    t = await startTestApp({ env: { TRUST_PROXY: '1', REFRESH_REUSE_INTERVAL: '0' } });
   });
   after(async () => t.close());
 
@@ -211,7 +213,7 @@ describe('auth: register, login, me, refresh rotation, logout', () => {
     assert.deepEqual(li.body, { detail: 'No active account found with the given credentials' });
   });
 
-  it('lets exactly one of 50 parallel refreshes with one token win, and the family ends revoked', async () => {
+  it('lets exactly one of 50 parallel refreshes with one token win, and the family ends revoked (REFRESH_REUSE_INTERVAL=0)', async () => {
     const pw = 'parallel-pass-1';
     const hash = await new PasswordHasher().hash(pw);
     const u = await t.createUser({ email: 'parallel@example.com', password: hash });

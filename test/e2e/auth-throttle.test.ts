@@ -19,7 +19,7 @@ describe('login brute-force limit when Redis fails', () => {
   let t: TestApp;
   before(async () => {
     // nothing listens on port 1: every Redis command fails, as in an outage
-    t = await startTestApp({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+    t = await startTestApp({ env: { REDIS_URL: 'redis://127.0.0.1:1', TRUST_PROXY: '1' } });
     await t.createUser({ email: 'outage@example.com', password: await new PasswordHasher().hash(PASSWORD) });
   });
   after(async () => t.close());
@@ -45,8 +45,8 @@ describe('login brute-force limit shared by two instances through Redis', { skip
     // both instances must use the same key prefix, as two replicas of one deployment do
     process.env.REDIS_KEY_PREFIX_FIXED = '1';
     process.env.REDIS_KEY_PREFIX = `ecoflow-test:shared:${randomBytes(4).toString('hex')}:`;
-    a = await startTestApp();
-    b = await startTestApp({ db: a.db });
+    a = await startTestApp({ env: { TRUST_PROXY: '1' } });
+    b = await startTestApp({ db: a.db, env: { TRUST_PROXY: '1' } });
     await a.createUser({ email: 'shared@example.com', password: await new PasswordHasher().hash(PASSWORD) });
   });
   after(async () => {

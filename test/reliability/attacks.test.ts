@@ -58,7 +58,8 @@ describe('attacks: forged tokens, escalation, device-key misuse, brute force, CO
   before(async () => {
     crowd = await startCrowdServer();
     crowd.setDefault({ count: 1 });
-    t = await startTestApp({ env: { CROWD_PREDICT_URL: crowd.predictUrl, SENSOR_THROTTLE_MS: '0' } });
+    // TRUST_PROXY=1: X-Forwarded-For stands for the client IP Cloud Run's front end appends
+    t = await startTestApp({ env: { CROWD_PREDICT_URL: crowd.predictUrl, SENSOR_THROTTLE_MS: '0', TRUST_PROXY: '1' } });
     rec.instrument(t);
     tokens = t.app.get(TokenService);
     admin = (await t.admin()).token;
