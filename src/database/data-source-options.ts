@@ -14,11 +14,26 @@ export interface DataSourceHooks {
   onPoolError?: (err: Error) => void;
 }
 
+// Migration settings travel with the options object (TypeORM keeps it as DataSource#options), so
+// the migrator finds MIGRATION_LOCK_TIMEOUT_MS whichever entry point built the DataSource.
+const migrationLockTimeouts = new WeakMap<DataSourceOptions, number>();
+
+/** MIGRATION_LOCK_TIMEOUT_MS of the config these options were built from, if they were. */
+export function migrationLockTimeoutOf(options: DataSourceOptions): number | undefined {
+  return migrationLockTimeouts.get(options);
+}
+
 /**
  * TypeORM options for the configured database: embedded PGlite by default, real Postgres
  * (URL, host or Cloud SQL socket directory) when configured. Shared by the app and ormconfig.ts.
  */
 export function buildDataSourceOptions(config: AppConfig, hooks: DataSourceHooks = {}): DataSourceOptions {
+  const options = optionsFor(config, hooks);
+  migrationLockTimeouts.set(options, config.db.migrationLockTimeoutMs);
+  return options;
+}
+
+function optionsFor(config: AppConfig, hooks: DataSourceHooks): DataSourceOptions {
   const db = config.db;
   const common = {
     type: 'postgres' as const,
@@ -51,6 +66,7 @@ export function buildDataSourceOptions(config: AppConfig, hooks: DataSourceHooks
       idleTimeoutMillis: db.idleTimeoutMs,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10000,
+      // request budgets; the migrator lifts both on its own connection (migrator.ts)
       statement_timeout: db.statementTimeoutMs,
       query_timeout: db.statementTimeoutMs + 5000,
       // a stuck lock must not pin a pooled connection for ever

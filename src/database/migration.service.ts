@@ -24,7 +24,7 @@ export class MigrationService {
       await this.isSchemaCurrent();
       return;
     }
-    const applied = await runMigrations(this.ds);
+    const applied = await runMigrations(this.ds, undefined, { lockTimeoutMs: this.config.db.migrationLockTimeoutMs });
     this.current = true;
     this.log.info({ applied }, applied.length ? 'migrations applied' : 'schema is current');
   }
