@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { PermissionDeniedError, UnauthenticatedError } from '../common/errors';
 import { LOGGER, type AppLogger } from '../common/logger';
+import { AppConfig } from '../config/config';
 import { User } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { TokenClaims, TokenService } from './token.service';
@@ -31,7 +32,9 @@ function updatedRows<T>(result: unknown): T[] {
 /**
  * Refresh tokens as families (one per login): each refresh revokes the presented token and issues
  * the next one in the same family; presenting a revoked token means it leaked, so the whole family
- * dies. The revoke is one conditional UPDATE, so concurrent refreshes with one token yield one winner.
+ * dies, unless it was rotated less than REFRESH_REUSE_INTERVAL ago (parallel tabs). The revoke is
+ * one conditional UPDATE under a per-family lock, so concurrent refreshes with one token yield one
+ * rotation, and the interval decision reads the row's `revoked_at`, valid across instances.
  */
 @Injectable()
 export class RefreshTokens implements OnApplicationBootstrap, OnModuleDestroy {
@@ -41,6 +44,7 @@ export class RefreshTokens implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly tokens: TokenService,
+    private readonly config: AppConfig,
     @Inject(LOGGER) logger: AppLogger,
   ) {
     this.log = logger.child({ context: 'RefreshTokens' });
@@ -78,24 +82,66 @@ export class RefreshTokens implements OnApplicationBootstrap, OnModuleDestroy {
       throw new UnauthenticatedError('No active account found for the given token.');
     }
     const next = this.tokens.sign('refresh', userId);
-    const rotated = await this.ds.transaction(async (m) => {
-      const rows = updatedRows<{ family_id: string }>(
-        await m.query(
-          `UPDATE ecoflow_refresh_token SET revoked_at = now(), replaced_by = $2
-           WHERE jti = $1 AND user_id = $3 AND revoked_at IS NULL RETURNING family_id`,
-          [jti, next.claims.jti, userId],
-        ),
-      );
-      if (rows.length === 0) {
-        return false;
-      }
-      await this.store(m, next.claims, rows[0].family_id);
-      return true;
-    });
-    if (!rotated) {
-      await this.handleUnusable(jti, userId);
+    const outcome = await this.ds.transaction((m) => this.rotateInFamily(m, jti, userId, next.claims));
+    if (outcome === 'unknown') {
+      throw tokenNotValid('Token is invalid');
+    }
+    if (outcome === 'reused') {
+      throw tokenNotValid('Token is blacklisted');
     }
     return { access: this.tokens.sign('access', userId).token, refresh: next.token };
+  }
+
+  /**
+   * Everything that changes a family runs under that family's transaction advisory lock, taken
+   * before any row lock (same order everywhere, so no deadlock). Without it a successor inserted
+   * by a concurrent rotation could escape a family revocation whose UPDATE snapshot predates it.
+   */
+  private async rotateInFamily(m: EntityManager, jti: string, userId: number, next: TokenClaims): Promise<'rotated' | 'unknown' | 'reused'> {
+    const [row] = (await m.query(`SELECT family_id FROM ecoflow_refresh_token WHERE jti = $1 AND user_id = $2`, [jti, userId])) as {
+      family_id: string;
+    }[];
+    if (!row) {
+      return 'unknown';
+    }
+    const familyId = row.family_id;
+    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('ecoflow_refresh_family:' || $1, 0))`, [familyId]);
+
+    const rotated = updatedRows<{ jti: string }>(
+      await m.query(
+        `UPDATE ecoflow_refresh_token SET revoked_at = now(), replaced_by = $2
+         WHERE jti = $1 AND revoked_at IS NULL RETURNING jti`,
+        [jti, next.jti],
+      ),
+    );
+    if (rotated.length === 1) {
+      await this.store(m, next, familyId);
+      return 'rotated';
+    }
+
+    // REFRESH_REUSE_INTERVAL (spec §11): a token *rotated* (not logged out) moments ago, in a family
+    // that still has a live token, is a parallel tab or poll, not theft: it gets a sibling token.
+    // clock_timestamp(), not now(): the transaction may have waited for the lock.
+    const interval = this.config.auth.refreshReuseIntervalSec;
+    if (interval > 0) {
+      const graced = (await m.query(
+        `SELECT 1 FROM ecoflow_refresh_token t
+         WHERE t.jti = $1 AND t.replaced_by IS NOT NULL AND t.revoked_at > clock_timestamp() - make_interval(secs => $2)
+           AND EXISTS (SELECT 1 FROM ecoflow_refresh_token f WHERE f.family_id = t.family_id AND f.revoked_at IS NULL)`,
+        [jti, interval],
+      )) as unknown[];
+      if (graced.length === 1) {
+        await this.store(m, next, familyId);
+        return 'rotated';
+      }
+    }
+
+    // reuse of a revoked token: it leaked, so every token of the family dies
+    const revoked = updatedRows<{ jti: string }>(
+      await m.query(`UPDATE ecoflow_refresh_token SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL RETURNING jti`, [familyId]),
+    );
+    this.log.warn({ user_id: userId, family_id: familyId, revoked: revoked.length }, 'refresh token reuse detected; family revoked');
+    return 'reused';
   }
 
   /** Revokes one refresh token of the calling user (logout); idempotent. */
@@ -123,21 +169,6 @@ export class RefreshTokens implements OnApplicationBootstrap, OnModuleDestroy {
       this.log.warn({ err }, 'refresh token purge failed; retrying at the next interval');
       return 0;
     }
-  }
-
-  /** The token was not revocable: unknown (invalid) or already revoked (reuse: kill the family). */
-  private async handleUnusable(jti: string, userId: number): Promise<never> {
-    const row = await this.ds.getRepository(RefreshToken).findOneBy({ jti });
-    if (!row || row.userId !== userId) {
-      throw tokenNotValid('Token is invalid');
-    }
-    const revoked = updatedRows<{ jti: string }>(
-      await this.ds.query(`UPDATE ecoflow_refresh_token SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL RETURNING jti`, [
-        row.familyId,
-      ]),
-    );
-    this.log.warn({ user_id: userId, family_id: row.familyId, revoked: revoked.length }, 'refresh token reuse detected; family revoked');
-    throw tokenNotValid('Token is blacklisted');
   }
 
   private async store(m: EntityManager, claims: TokenClaims, familyId: string): Promise<void> {

@@ -19,6 +19,28 @@ export type TokenProblem = 'Token is invalid' | 'Token is expired' | 'Token has 
 
 export type VerifyResult = { ok: true; claims: TokenClaims } | { ok: false; problem: TokenProblem };
 
+/**
+ * Header parameters that ask the verifier to fetch or trust a key, or to understand extensions
+ * (RFC 7515 §4.1). This service never issues them and honours none, so their presence means the
+ * token was not made here (spec §11).
+ */
+const FORBIDDEN_HEADER_PARAMS = ['crit', 'jku', 'jwk', 'x5u', 'x5c'];
+
+/** True when the JOSE header carries a parameter from FORBIDDEN_HEADER_PARAMS. */
+function hasForbiddenHeader(token: string): boolean {
+  const dot = token.indexOf('.');
+  if (dot <= 0) {
+    return false; // not a JWT at all: the library rejects it as invalid
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
+  } catch {
+    return false;
+  }
+  return typeof header === 'object' && header !== null && FORBIDDEN_HEADER_PARAMS.some((p) => Object.hasOwn(header, p));
+}
+
 /** Signs and verifies HS256 JWTs; no aud/iss, no leeway. */
 @Injectable()
 export class TokenService {
@@ -49,6 +71,9 @@ export class TokenService {
 
   /** `ignoreExpiration` is for logout only: revoking an expired token is harmless and idempotent. */
   verify(token: string, expected: TokenType, opts: { ignoreExpiration?: boolean } = {}): VerifyResult {
+    if (hasForbiddenHeader(token)) {
+      return { ok: false, problem: 'Token is invalid' };
+    }
     let claims: TokenClaims;
     try {
       // algorithms pinned: alg "none" and RS/ES confusion are rejected by the library

@@ -27,6 +27,14 @@ function claims(userId: number, over: Record<string, unknown> = {}): Record<stri
 }
 
 const HS256 = { alg: 'HS256', typ: 'JWT' };
+/** JOSE header parameters that point at keys or demand extensions (spec §11): never honoured, always invalid. */
+const KEY_HEADERS: [string, Record<string, unknown>][] = [
+  ['crit', { crit: ['exp'] }],
+  ['jku', { jku: 'https://attacker.example/jwks.json' }],
+  ['jwk', { jwk: { kty: 'oct', k: Buffer.from(TEST_JWT_SECRET).toString('base64url') } }],
+  ['x5u', { x5u: 'https://attacker.example/cert.pem' }],
+  ['x5c', { x5c: ['MIIBszCCAVmgAwIBAgIUQ'] }],
+];
 const WRONG_KEY = 'another-secret-that-is-also-32-characters';
 const notValid = (message: string): object => ({
   detail: 'Given token not valid for any token type',
@@ -116,6 +124,8 @@ describe('attacks: forged tokens, escalation, device-key misuse, brute force, CO
       ['HS512 header', `Bearer ${craft({ alg: 'HS512', typ: 'JWT' }, claims(id), TEST_JWT_SECRET)}`, notValid('Token is invalid')],
       ['numeric user_id claim', `Bearer ${craft(HS256, claims(id, { user_id: id }), TEST_JWT_SECRET)}`, notValid('Token is invalid')],
       ['not a JWT', 'Bearer not-a-jwt', notValid('Token is invalid')],
+      // correctly signed with the real key: only the header parameter makes them invalid
+      ...KEY_HEADERS.map(([p, extra]): [string, string, object] => [`"${p}" header`, `Bearer ${craft({ ...HS256, ...extra }, claims(id), TEST_JWT_SECRET)}`, notValid('Token is invalid')]),
       ['expired an hour ago', `Bearer ${tokens.sign('access', id, undefined, Math.floor(Date.now() / 1000) - 3600).token}`, notValid('Token is expired')],
       ['expired one second ago (no leeway)', `Bearer ${craft(HS256, claims(id, { exp: Math.floor(Date.now() / 1000) - 1 }), TEST_JWT_SECRET)}`, notValid('Token is expired')],
       ['refresh token used as access token', `Bearer ${tokens.sign('refresh', id).token}`, notValid('Token has wrong type')],
@@ -162,6 +172,8 @@ describe('attacks: forged tokens, escalation, device-key misuse, brute force, CO
       ['validly signed but never issued (unknown jti)', tokens.sign('refresh', id).token, 401, refreshError('Token is invalid')],
       ['expired', craft(HS256, { ...refreshClaims, exp: Math.floor(Date.now() / 1000) - 1 }, TEST_JWT_SECRET), 401, refreshError('Token is expired')],
       ['of a deleted user', goneLogin.body.refresh as string, 401, { detail: 'No active account found for the given token.' }],
+      // the genuine, stored refresh token's claims, signed with the real key, plus the header parameter
+      ...KEY_HEADERS.map(([p, extra]): [string, string, number, object] => [`"${p}" header`, craft({ ...HS256, ...extra }, refreshClaims, TEST_JWT_SECRET), 401, refreshError('Token is invalid')]),
     ];
     for (const [name, token, status, body] of cases) {
       await attack(`refresh token: ${name}`, () => t.request('POST', '/auth/refresh/', { body: { refresh: token } }), status, body);

@@ -41,7 +41,7 @@ async function redisReady(t: TestApp): Promise<void> {
  * across instances. On the embedded database both "instances" are one app.
  */
 describe('login limit is atomic under concurrency', () => {
-  const TWO = REAL_POSTGRES && REAL_REDIS_URL !== undefined;
+  const TWO = REAL_POSTGRES && Boolean(REAL_REDIS_URL);
   let one: TestApp;
   let two: TestApp;
   let hash: string;
