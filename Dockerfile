@@ -1,32 +1,50 @@
 # syntax=docker/dockerfile:1
-# Debian (glibc) base: sharp, argon2 and PGlite ship prebuilt glibc binaries; alpine (musl) would need rebuilds.
-# Node 20 is what CI tests on (package.json engines). It left LTS support in April 2026:
-# move CI and this image to a supported line (22/24) together, never one without the other.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Debian (glibc) base: sharp and argon2 ship prebuilt glibc binaries; alpine (musl) would need rebuilds.
+# Node.js 24 LTS (docs/decisions/0006-node-lts.md); CI runs the whole suite on the same major.
+# NODE_IMAGE stays an ARG: Cloud Build uses the official image, scripts/image-smoke.sh a stand-in
+# built from Debian (debootstrap) and the same Node binary, because no container registry is
+# reachable where it runs.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- build: all dependencies, compile TypeScript to dist/ ----
 FROM ${NODE_IMAGE} AS build
+# --ignore-scripts: no install script runs, whatever npm version the base image bundles
+# (package.json's allowScripts is honoured by npm 11 only); sharp and argon2 need none, their
+# binaries come as per-platform packages. logs-max=0: npm writes no debug log files.
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false \
+    NPM_CONFIG_LOGS_MAX=0
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# ---- runtime: production dependencies only, non-root ----
+# ---- production dependencies only (no dev, so no PGlite, TypeScript or eslint) ----
+FROM ${NODE_IMAGE} AS prod-deps
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false \
+    NPM_CONFIG_LOGS_MAX=0
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && rm -rf /root/.npm /tmp/*
+
+# ---- runtime: node_modules + dist, nothing else; npm never runs in this stage, so no npm
+# cache, log or install-script leftover can be in the image ----
 FROM ${NODE_IMAGE} AS runtime
 # MALLOC_ARENA_MAX=2: fewer glibc arenas under concurrent sharp decoding (peak RSS 504 → 413 MB
 # in the sensor benchmark, docs/performance.md)
 ENV NODE_ENV=production \
     PORT=8080 \
-    MALLOC_ARENA_MAX=2 \
-    NPM_CONFIG_UPDATE_NOTIFIER=false
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # the image's built-in unprivileged user (uid 1000); the app writes nothing to disk
 USER node
 EXPOSE 8080
-# node itself is PID 1 (not npm), so Cloud Run's SIGTERM reaches the graceful shutdown in main.ts
+# node itself is PID 1 (not npm), so Cloud Run's SIGTERM reaches the handler main.ts installs first
 CMD ["node", "dist/main.js"]

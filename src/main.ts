@@ -1,24 +1,28 @@
-import 'reflect-metadata';
-import type { AddressInfo } from 'node:net';
-import { createApp } from './app.factory';
-import { createLogger } from './common/logger';
-import { ConfigError, loadConfig } from './config/config';
-import { MigrationService } from './database/migration.service';
-import { installGracefulShutdown } from './graceful-shutdown';
+import { exitOnSignalUntilReady, report } from './common/process-signals';
+
+// First statement: SIGTERM/SIGINT end the process (code 1, one log line) while it starts, waits
+// for the database or migrates. Everything heavy (Nest, TypeORM, the app) is loaded below with
+// import(), after this handler exists: node is PID 1 in the container, where a signal without a
+// handler is dropped, even one that arrives while modules are still loading.
+const signals = exitOnSignalUntilReady({ phase: 'startup', code: 1 });
 
 async function bootstrap(): Promise<void> {
+  await import('reflect-metadata');
+  const { ConfigError, loadConfig } = await import('./config/config');
+  const { createLogger } = await import('./common/logger');
   let config;
   try {
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      // one readable line listing every bad variable; no stack trace for an operator to wade through
-      console.error(err.message);
+      // one line listing every bad variable, no stack trace: JSON (severity ERROR) in production
+      report('error', err.message);
       process.exit(1);
     }
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  signals.useLogger(logger);
   if (config.auth.jwtSecretGenerated) {
     logger.warn('JWT_SECRET is not set: using a random per-process secret; tokens die on restart and are not shared between instances');
   }
@@ -28,15 +32,19 @@ async function bootstrap(): Promise<void> {
   if (config.db.kind === 'embedded') {
     logger.info({ dataDir: config.db.dataDir ?? 'memory' }, 'using the embedded database (PGlite); set DATABASE_URL for PostgreSQL');
   }
+  const { createApp } = await import('./app.factory');
+  const { MigrationService } = await import('./database/migration.service');
+  const { createShutdownHandler, DEFAULT_SHUTDOWN } = await import('./graceful-shutdown');
   const app = await createApp(config, logger);
   await app.get(MigrationService).migrateOnStartup();
   await app.listen(config.port);
-  installGracefulShutdown(app, logger);
-  const port = (app.getHttpServer().address() as AddressInfo).port;
+  // from here on a signal drains in-flight requests, closes pool and Redis, and exits 0
+  signals.handOver(createShutdownHandler(app, logger, DEFAULT_SHUTDOWN));
+  const port = (app.getHttpServer().address() as { port: number }).port;
   logger.info({ port }, 'ecoflow-backend listening');
 }
 
 bootstrap().catch((err: unknown) => {
-  console.error(`Startup failed: ${err instanceof Error ? err.message : String(err)}`);
+  report('error', `Startup failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 
 /**
  * A `pg`-compatible driver module for TypeORM backed by one embedded PGlite database.
@@ -10,10 +10,25 @@ import { PGlite } from '@electric-sql/pglite';
  * (one request's ROLLBACK undoing another's writes). This pool instead lends the session
  * to one query runner at a time, like a pg pool of size 1, and waits at most
  * `connectionTimeoutMillis` for it. See docs/decisions/0001-embedded-database.md.
+ *
+ * `@electric-sql/pglite` is a development dependency, loaded only when the embedded database is
+ * opened: production refuses the embedded database, and its 27 MB stay out of the image
+ * (`npm ci --omit=dev`).
  */
 export interface EmbeddedDriverOptions {
   /** directory for the data files; null keeps the database in memory (tests) */
   dataDir: string | null;
+}
+
+async function loadPGlite(): Promise<typeof PGlite> {
+  try {
+    return (await import('@electric-sql/pglite')).PGlite;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'MODULE_NOT_FOUND') {
+      throw new Error('the embedded database needs @electric-sql/pglite, a development dependency: install with `npm ci` (without --omit=dev), or set DATABASE_URL');
+    }
+    throw err;
+  }
 }
 
 type QueryCallback = (err: Error | null, result?: unknown) => void;
@@ -32,7 +47,7 @@ export function createEmbeddedDriver(opts: EmbeddedDriverOptions): { Pool: new (
       if (opts.dataDir) {
         mkdirSync(opts.dataDir, { recursive: true });
       }
-      db = PGlite.create(opts.dataDir ? { dataDir: opts.dataDir } : {});
+      db = loadPGlite().then((PGliteClass) => PGliteClass.create(opts.dataDir ? { dataDir: opts.dataDir } : {}));
     }
     return db;
   };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,6 +30,7 @@ interface Service {
   child: ChildProcess;
   port: number;
   logs: Record<string, unknown>[];
+  rawLines: string[];
   stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
@@ -150,6 +151,7 @@ describe('production entrypoint (node dist/main.js)', () => {
     const child = spawn(process.execPath, ['dist/main.js'], { cwd: work, env: envOf(vars), stdio: ['ignore', 'pipe', 'pipe'] });
     services.push(child);
     const logs: Record<string, unknown>[] = [];
+    const rawLines: string[] = [];
     let err = '';
     let buf = '';
     child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
@@ -164,6 +166,7 @@ describe('production entrypoint (node dist/main.js)', () => {
         while ((nl = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
+          rawLines.push(line);
           try {
             const entry = JSON.parse(line) as Record<string, unknown>;
             logs.push(entry);
@@ -181,22 +184,108 @@ describe('production entrypoint (node dist/main.js)', () => {
         reject(new Error(`service exited with ${code} before listening\n${err}`));
       });
     });
-    return { child, port, logs, stderr: () => err, exited };
+    return { child, port, logs, rawLines, stderr: () => err, exited };
   };
 
-  it('refuses to start in production without JWT_SECRET: exit code 1 and one clear message', () => {
+  /** stdout as JSON lines; every line must parse. */
+  const jsonLines = (stdout: string): Record<string, unknown>[] =>
+    stdout
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('refuses to start in production without JWT_SECRET: exit code 1 and one JSON line with severity ERROR', () => {
     const r = runToExit({ NODE_ENV: 'production', DATABASE_URL: 'postgres://app:pw@127.0.0.1:1/app', CROWD_PREDICT_URL: detectorUrl });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /^Invalid configuration: .*JWT_SECRET is required in production/m);
-    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    const lines = jsonLines(r.stdout);
+    assert.equal(lines.length, 1, r.stdout);
+    assert.equal(lines[0].severity, 'ERROR');
+    assert.match(String(lines[0].message), /^Invalid configuration: .*JWT_SECRET is required in production/);
+    assert.equal(r.stderr, '', 'nothing else, no stack trace');
     assert.doesNotMatch(r.stderr + r.stdout, /:pw@/, 'the database password is not echoed');
   });
 
   it('refuses the embedded database in production with a clear message', () => {
     const r = runToExit({ NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, CROWD_PREDICT_URL: detectorUrl });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /a database is required in production: set DATABASE_URL or USE_CLOUD_SQL/);
+    const [line] = jsonLines(r.stdout);
+    assert.equal(line.severity, 'ERROR');
+    assert.match(String(line.message), /a database is required in production: set DATABASE_URL or USE_CLOUD_SQL/);
   });
+
+  it('keeps the plain one-line configuration message in development', () => {
+    const r = runToExit({ PORT: 'abc', SENSOR_AUTH: 'maybe' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'Invalid configuration: PORT must be an integer 1-65535 (got "abc"); SENSOR_AUTH must be "required" or "off" (got "maybe")\n');
+  });
+
+  it('the migration command reports configuration errors the same way', () => {
+    const r = spawnSync(process.execPath, ['dist/database/cli.js', 'run'], { cwd: work, env: envOf({ NODE_ENV: 'production' }), encoding: 'utf8', timeout: 30000 });
+    assert.equal(r.status, 1);
+    const lines = jsonLines(r.stdout);
+    assert.equal(lines.length, 1, r.stdout);
+    assert.equal(lines[0].severity, 'ERROR');
+    assert.match(String(lines[0].message), /^Invalid configuration: /);
+    assert.equal(r.stderr, '');
+  });
+
+  /**
+   * A database that accepts connections and never answers (a hung host, a stuck proxy): startup
+   * waits for it up to DB_CONNECT_TIMEOUT_MS (here a minute). SIGTERM must still end the process
+   * within Cloud Run's 10 s (spec §11 "Signals"), with a log line, for the service and for the
+   * migration job's command alike.
+   */
+  for (const [what, script] of [
+    ['the service', ['dist/main.js']],
+    ['the migration command', ['dist/database/cli.js', 'run']],
+  ] as const) {
+    it(`SIGTERM while ${what} waits for a database that does not answer: exit 1 within 10 s with a log line`, async () => {
+      const held: net.Socket[] = [];
+      const silent = net.createServer((c) => held.push(c));
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+      try {
+        const silentUrl = `postgres://app:pw@127.0.0.1:${(silent.address() as AddressInfo).port}/app`;
+        const child = spawn(process.execPath, [...script], {
+          cwd: work,
+          env: envOf({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: silentUrl, DB_CONNECT_TIMEOUT_MS: '60000', JWT_SECRET: TEST_JWT_SECRET, CROWD_PREDICT_URL: detectorUrl }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        services.push(child);
+        let out = '';
+        let err = '';
+        child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+        child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+          child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+        );
+        // wait until it is connected and waiting for the database's answer
+        const deadline = Date.now() + 60000;
+        while (held.length === 0) {
+          assert.ok(Date.now() < deadline, `never connected to the database\n${out}${err}`);
+          assert.equal(child.exitCode, null, `exited before connecting\n${out}${err}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(child.exitCode, null, 'still waiting for the database');
+        const sigtermAt = Date.now();
+        child.kill('SIGTERM');
+        const exit = await exited;
+        assert.ok(exit.at - sigtermAt < 10000, `exited ${exit.at - sigtermAt} ms after SIGTERM`);
+        assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 1, signal: null }, `${out}${err}`);
+        const line = jsonLines(out).find((l) => l.signal === 'SIGTERM');
+        assert.ok(line, `a log line for the signal\n${out}`);
+        assert.equal(line.severity, 'WARNING');
+        assert.match(String(line.message), /^SIGTERM during .*: exiting with code 1$/);
+        assert.equal(err, '');
+      } finally {
+        for (const c of held) {
+          c.destroy();
+        }
+        await new Promise<void>((r) => silent.close(() => r()));
+      }
+    });
+  }
 
   it('starts, answers /health/ready, and on SIGTERM finishes in-flight requests and exits 0 within 10 s', async () => {
     // production needs a real database; embedded mode proves the same sequence in development
@@ -205,7 +294,8 @@ describe('production entrypoint (node dist/main.js)', () => {
       PORT: '0',
       JWT_SECRET: TEST_JWT_SECRET,
       CROWD_PREDICT_URL: detectorUrl,
-      LOG_LEVEL: 'info',
+      // debug: Nest's own lines too, checked below for a single "context" key
+      LOG_LEVEL: 'debug',
       ...(db ? db.env : { EMBEDDED_DB_DIR: 'memory' }),
       ...(REAL_REDIS_URL ? { REDIS_URL: REAL_REDIS_URL, REDIS_KEY_PREFIX: `ecoflow-prodtest:${process.pid}:` } : {}),
     };
@@ -249,5 +339,8 @@ describe('production entrypoint (node dist/main.js)', () => {
     const messages = svc.logs.map((l) => l.message);
     assert.ok(messages.includes('shutdown started: readiness off, draining in-flight requests'));
     assert.ok(messages.includes('shutdown complete'));
+    for (const raw of svc.rawLines) {
+      assert.ok((raw.match(/"context":/g) ?? []).length <= 1, `one "context" key per line: ${raw}`);
+    }
   });
 });

@@ -147,7 +147,11 @@ describe('Dockerfile', () => {
   });
 
   it('runs production dependencies only, as a non-root user, with CMD node dist/main.js', () => {
-    assert.ok(final.some((l) => /^RUN npm ci\b.*--omit=dev/.test(l)), 'final stage installs with --omit=dev');
+    const fromStage = /^COPY --from=(\S+) \/app\/node_modules \.\/node_modules$/.exec(final.find((l) => l.includes('node_modules')) ?? '')?.[1];
+    assert.ok(fromStage, 'the final stage copies node_modules from a dependencies stage');
+    const deps = stages.find((st) => new RegExp(`^FROM \\S+ AS ${fromStage}$`, 'i').test(st[0])) ?? [];
+    assert.ok(deps.some((l) => /^RUN npm ci\b.*--omit=dev/.test(l)), 'that stage installs with --omit=dev');
+    assert.ok(!final.some((l) => /^RUN\b/.test(l)), 'npm never runs in the final stage: no npm cache, log or install-script leftover');
     assert.ok(final.some((l) => /^ENV\b.*NODE_ENV=production/.test(l)));
     const users = final.filter((l) => /^USER\s/i.test(l));
     assert.ok(users.length > 0, 'final stage sets USER');
@@ -156,6 +160,33 @@ describe('Dockerfile', () => {
     assert.equal(cmds.length, 1);
     assert.deepEqual(JSON.parse(cmds[0].slice(4)), ['node', 'dist/main.js']);
     assert.ok(!final.some((l) => /^ENTRYPOINT\s/i.test(l)), 'no entrypoint wrapping node');
+  });
+
+  it('runs no install script in any stage, whatever npm the base image bundles, and writes no npm log', () => {
+    const installs = lines.filter((l) => /^RUN\b.*\bnpm (ci|install|i)\b/.test(l));
+    assert.ok(installs.length >= 2);
+    for (const l of installs) {
+      assert.match(l, /--ignore-scripts/, l);
+    }
+    for (const st of stages.filter((st) => st.some((l) => /\bnpm (ci|install|i)\b/.test(l)))) {
+      const env = st.filter((l) => /^ENV\s/.test(l)).join(' ');
+      assert.match(env, /NPM_CONFIG_UPDATE_NOTIFIER=false/, 'no update notices in the build output');
+      assert.match(env, /NPM_CONFIG_LOGS_MAX=0/, 'no debug log files');
+    }
+  });
+
+  it('runs the Node.js LTS major that package.json engines allows and CI tests (scripts/node-lts.sh)', () => {
+    const major = /ARG NODE_IMAGE=node:(\d+)-/.exec(text)?.[1];
+    assert.ok(major && Number(major) % 2 === 0 && Number(major) >= 24, `node:${major} is an LTS line`);
+    const pkg = JSON.parse(read('package.json')) as { engines: { node: string }; dependencies: Record<string, string>; devDependencies: Record<string, string>; optionalDependencies?: Record<string, string> };
+    assert.match(pkg.engines.node, new RegExp(`(^|\\|\\|\\s)\\^${major}\\.`), `engines allows Node.js ${major}`);
+    const lts = /^version="\$\{NODE_LTS_VERSION:-(\d+)\.\d+\.\d+\}"$/m.exec(read('scripts/node-lts.sh'))?.[1];
+    assert.equal(lts, major, 'CI and the image smoke test use the same major');
+    assert.match(read('.ci/run'), /scripts\/node-lts\.sh/, 'CI runs the suite on it');
+    // production refuses the embedded database: PGlite is not a production dependency
+    assert.equal(pkg.dependencies['@electric-sql/pglite'], undefined);
+    assert.equal(pkg.optionalDependencies?.['@electric-sql/pglite'], undefined);
+    assert.ok(pkg.devDependencies['@electric-sql/pglite']);
   });
 
   it('uses a glibc base image (sharp prebuilt binaries) and copies only the build output', () => {
