@@ -19,7 +19,7 @@
 #
 # Needs root (podman/buildah without a rootless setup, debootstrap), PostgreSQL on
 # 127.0.0.1:5432 (user postgres, trust; SMOKE_PG_URL overrides), and the repository's node_modules
-# (npm ci). Installs buildah, podman, runc and debootstrap with apt-get if they are missing.
+# (npm ci). Installs buildah, podman, runc, debootstrap, jq and curl with apt-get if missing.
 # Cache (base image, container storage, Node binary): ECOFLOW_IMAGE_CACHE, default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/ecoflow-image. Nothing is written inside the repository except
 # the gitignored build-image-smoke/ (the compiled test doubles).
@@ -58,7 +58,7 @@ trap cleanup EXIT
 
 # ---------------------------------------------------------------- tools
 missing=()
-for tool in buildah podman runc debootstrap; do
+for tool in buildah podman runc debootstrap jq curl; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if ((${#missing[@]})); then
