@@ -1,6 +1,7 @@
 import axios from 'axios';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { Readable } from 'node:stream';
 import { multipartFile } from '../src/integrations/crowd-prediction/crowd-prediction.client';
 import { startCrowdServer } from '../test/doubles/crowd-server';
 
@@ -25,9 +26,9 @@ async function main(): Promise<void> {
       form.append('file', new Blob([new Uint8Array(image)], { type: 'image/jpeg' }), 'capture.jpg');
       return post(form);
     },
-    'one Buffer (multipartFile)': () => {
+    'streamed parts (multipartFile)': () => {
       const m = multipartFile('file', { buffer: image, filename: 'capture.jpg', mimeType: 'image/jpeg' });
-      return post(m.body, { 'Content-Type': m.contentType });
+      return post(Readable.from(m.parts), { 'Content-Type': m.contentType, 'Content-Length': String(m.length) });
     },
   };
   const cpu: Record<string, number[]> = {};

@@ -1,7 +1,8 @@
 import { DynamicModule, Global, Module, Type } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { BodyParsingInterceptor } from './common/body-parsing';
 import { GlobalExceptionFilter } from './common/http-exception.filter';
 import { Lifecycle } from './common/lifecycle';
 import { LOGGER, type AppLogger } from './common/logger';
@@ -26,7 +27,7 @@ class CoreModule {
   }
 }
 
-/** Composition root: features plus the global guard and exception filter. */
+/** Composition root: features plus the global guard, body parsing and exception filter. */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, logger: AppLogger, extraModules: Type[] = []): DynamicModule {
@@ -36,6 +37,8 @@ export class AppModule {
       providers: [
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },
+        // after the guard: bodies are parsed only for authorized requests to routes that exist
+        { provide: APP_INTERCEPTOR, useClass: BodyParsingInterceptor },
       ],
     };
   }

@@ -201,7 +201,8 @@ function validateField(spec: FieldSpec, raw: unknown): { value?: unknown; errors
       return { errors: ['Must be a valid boolean.'] };
     }
     case 'choice': {
-      const s = typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v);
+      // never serialize untrusted structures (a deeply nested one overflows the stack): name their type
+      const s = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : typeName(v);
       return spec.choices.includes(s) ? { value: s } : { errors: [`"${s}" is not a valid choice.`] };
     }
     case 'pk': {

@@ -6,11 +6,12 @@ import { GeminiModule } from '../integrations/gemini/gemini.module';
 import { DetectionController } from './detection.controller';
 import { DetectionService } from './detection.service';
 import { ZoneThrottle } from './throttle/zone-throttle.service';
+import { UploadBudget } from './upload-budget';
 
 /** POST /sensor/detect/. The SENSOR_AUTH=off warning is logged once by main.ts. */
 @Module({
   imports: [CrowdPredictionModule, GeminiModule, AlertsModule, CarbonModule],
   controllers: [DetectionController],
-  providers: [DetectionService, ZoneThrottle],
+  providers: [DetectionService, ZoneThrottle, UploadBudget],
 })
 export class DetectionModule {}

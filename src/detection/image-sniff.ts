@@ -8,7 +8,13 @@ export interface ImageInfo {
   mimeType: ImageType;
   width: number;
   height: number;
+  /** channels the decoder produces (palette PNGs expand to RGBA, the worst case) */
+  channels: number;
+  /** bytes per sample once decoded: 2 for 16-bit PNG and 12-bit JPEG, else 1 */
+  bytesPerSample: number;
 }
+
+type HeaderInfo = Omit<ImageInfo, 'mimeType'>;
 
 export const MAX_IMAGE_PIXELS = 50_000_000;
 export const MAX_IMAGE_SIDE = 16384;
@@ -32,7 +38,7 @@ export function sniffImageType(buf: Buffer): ImageType | null {
 /** Type and header dimensions, or null when the type is unknown or the header unreadable. */
 export function readImageInfo(buf: Buffer): ImageInfo | null {
   const mimeType = sniffImageType(buf);
-  let dims: { width: number; height: number } | null = null;
+  let dims: HeaderInfo | null = null;
   switch (mimeType) {
     case 'image/jpeg':
       dims = jpegDimensions(buf);
@@ -56,18 +62,33 @@ export function dimensionsAllowed(info: Pick<ImageInfo, 'width' | 'height'>): bo
   return info.width <= MAX_IMAGE_SIDE && info.height <= MAX_IMAGE_SIDE && info.width * info.height <= MAX_IMAGE_PIXELS;
 }
 
-function pngDimensions(buf: Buffer): { width: number; height: number } | null {
-  // signature, then the IHDR chunk must come first: length(4) "IHDR" width(4) height(4)
-  if (buf.length < 24 || buf.toString('latin1', 12, 16) !== 'IHDR') {
+/**
+ * Memory the decoded pixels take (spec §11): a 388 KB interlaced 16-bit RGBA PNG of 7071 × 7071
+ * passes the pixel limit but decodes to 400 MB, so the limit is on bytes, not pixels alone.
+ */
+export function decodedBytes(info: Pick<ImageInfo, 'width' | 'height' | 'channels' | 'bytesPerSample'>): number {
+  return info.width * info.height * info.channels * info.bytesPerSample;
+}
+
+// PNG colour type → channels: grey, -, RGB, palette (decoded as RGBA at worst), grey+alpha, -, RGBA
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 4, 4: 2, 6: 4 };
+
+function pngDimensions(buf: Buffer): HeaderInfo | null {
+  // signature, then the IHDR chunk must come first: length(4) "IHDR" width(4) height(4) depth(1) colour type(1)
+  if (buf.length < 26 || buf.toString('latin1', 12, 16) !== 'IHDR') {
     return null;
   }
-  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+  const channels = PNG_CHANNELS[buf[25]];
+  if (channels === undefined) {
+    return null;
+  }
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20), channels, bytesPerSample: buf[24] > 8 ? 2 : 1 };
 }
 
 // Start-of-frame markers carry the dimensions; C4 (DHT), C8 (JPG) and CC (DAC) do not.
 const SOF_MARKERS = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
 
-function jpegDimensions(buf: Buffer): { width: number; height: number } | null {
+function jpegDimensions(buf: Buffer): HeaderInfo | null {
   let i = 2;
   while (i < buf.length) {
     if (buf[i] !== 0xff) {
@@ -95,36 +116,44 @@ function jpegDimensions(buf: Buffer): { width: number; height: number } | null {
       return null;
     }
     if (SOF_MARKERS.has(marker)) {
-      if (i + 7 > buf.length) {
+      // length(2) precision(1) height(2) width(2) components(1)
+      if (i + 8 > buf.length) {
         return null;
       }
-      return { height: buf.readUInt16BE(i + 3), width: buf.readUInt16BE(i + 5) };
+      const components = buf[i + 7];
+      return {
+        height: buf.readUInt16BE(i + 3),
+        width: buf.readUInt16BE(i + 5),
+        channels: Math.max(1, Math.min(components, 4)),
+        bytesPerSample: buf[i + 2] > 8 ? 2 : 1,
+      };
     }
     i += len;
   }
   return null;
 }
 
-function webpDimensions(buf: Buffer): { width: number; height: number } | null {
+function webpDimensions(buf: Buffer): HeaderInfo | null {
   if (buf.length < 30) {
     return null;
   }
   const chunk = buf.toString('latin1', 12, 16);
   switch (chunk) {
     case 'VP8X':
-      return { width: buf.readUIntLE(24, 3) + 1, height: buf.readUIntLE(27, 3) + 1 };
+      // flags byte: bit 4 is "has alpha"
+      return { width: buf.readUIntLE(24, 3) + 1, height: buf.readUIntLE(27, 3) + 1, channels: buf[20] & 0x10 ? 4 : 3, bytesPerSample: 1 };
     case 'VP8 ':
       // frame tag (3 bytes), start code 9D 01 2A, then 14-bit width and height
       if (buf[23] !== 0x9d || buf[24] !== 0x01 || buf[25] !== 0x2a) {
         return null;
       }
-      return { width: buf.readUInt16LE(26) & 0x3fff, height: buf.readUInt16LE(28) & 0x3fff };
+      return { width: buf.readUInt16LE(26) & 0x3fff, height: buf.readUInt16LE(28) & 0x3fff, channels: 3, bytesPerSample: 1 };
     case 'VP8L': {
       if (buf[20] !== 0x2f) {
         return null;
       }
       const bits = buf.readUInt32LE(21);
-      return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+      return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, channels: 4, bytesPerSample: 1 };
     }
     default:
       return null;

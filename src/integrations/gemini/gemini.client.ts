@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/config';
 import { Metrics, type UpstreamOutcome } from '../../observability/metrics.service';
 import { BreakerOpenError, BreakerSettings, BreakerState, UpstreamBreaker } from '../crowd-prediction/upstream-breaker';
 import { GeminiError, GeminiFailureKind } from './gemini.errors';
+import { DecodeLimiter } from './decode-limiter';
 import { prepareImageForGemini } from './image-prep';
 
 /** Optional override of the Gemini breaker settings (tests); otherwise config.gemini.breaker. */
@@ -45,6 +46,7 @@ export class GeminiClient {
   private readonly breaker: UpstreamBreaker;
   private readonly log: AppLogger;
   private readonly random: RandomSource;
+  private readonly decodes: DecodeLimiter;
 
   constructor(
     private readonly config: AppConfig,
@@ -55,6 +57,7 @@ export class GeminiClient {
   ) {
     this.log = logger.child({ context: 'GeminiClient' });
     this.random = random ?? Math.random;
+    this.decodes = new DecodeLimiter(config.limits.imageDecodeConcurrency);
     const g = config.gemini;
     // no retryOptions: the SDK then makes exactly one fetch per call, so our loop counts attempts exactly
     this.ai = g.apiKey ? new GoogleGenAI({ apiKey: g.apiKey, httpOptions: { baseUrl: g.baseUrl, apiVersion: 'v1beta' } }) : null;
@@ -83,7 +86,8 @@ export class GeminiClient {
     const run = async (): Promise<number> => {
       let jpeg: Buffer;
       try {
-        jpeg = (await prepareImageForGemini(image)).jpeg;
+        const limitMs = this.config.limits.imagePrepTimeoutMs;
+        jpeg = (await this.decodes.run(() => prepareImageForGemini(image, limitMs), limitMs)).jpeg;
       } catch (e) {
         throw new GeminiError('image_error', `image could not be prepared: ${e instanceof Error ? e.message : String(e)}`);
       }

@@ -11,6 +11,9 @@ import sharp from 'sharp';
 sharp.concurrency(1);
 sharp.cache(false);
 
+/** A JPEG within 1024 px is sent unchanged only up to this size (a 1024 px camera JPEG is ~0.3 MB). */
+export const PASSTHROUGH_MAX_BYTES = 1024 * 1024;
+
 /** Longest side sent to Gemini (spec §5 step 2). */
 export const MAX_SIDE = 1024;
 /** Refuse to decode more pixels than the upload check allows (decompression bombs). */
@@ -31,16 +34,20 @@ export interface PreparedImage {
  * 1/2, 1/4 or 1/8 scale ("shrink-on-load") and no resampling pass is needed. A JPEG already
  * within 1024 px with no EXIF rotation is sent as it is, with no decode at all.
  */
-export async function prepareImageForGemini(input: Buffer): Promise<PreparedImage> {
+export async function prepareImageForGemini(input: Buffer, timeoutMs = 10000): Promise<PreparedImage> {
   const meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   const longest = Math.max(width, height);
   const upright = meta.orientation === undefined || meta.orientation === 1;
-  if (meta.format === 'jpeg' && longest > 0 && longest <= MAX_SIDE && upright) {
+  // a small upright JPEG goes as it is; a large file (trailing junk, huge metadata) is re-encoded so
+  // Gemini's request (base64, JSON) is not a multiple of an attacker's 10 MiB
+  if (meta.format === 'jpeg' && longest > 0 && longest <= MAX_SIDE && upright && input.length <= PASSTHROUGH_MAX_BYTES) {
     return { jpeg: input, width, height };
   }
   const { data, info } = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true })
+    // libvips stops the pipeline itself, so a hostile image cannot keep a worker thread busy after we gave up
+    .timeout({ seconds: Math.max(1, Math.ceil(timeoutMs / 1000)) })
     .rotate()
     .resize({ width: targetSide(longest, meta.format), height: targetSide(longest, meta.format), fit: 'inside', withoutEnlargement: true })
     .flatten({ background: '#ffffff' })
