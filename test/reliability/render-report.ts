@@ -57,6 +57,8 @@ const SUITES: [string, string][] = [
   ['infra-faults', '`infra-faults.test.ts`: PostgreSQL and Redis cut under load through TCP proxies, SIGTERM under load'],
   ['concurrency', '`concurrency.test.ts`: parallel uploads across two application instances, parallel refreshes'],
   ['attacks', '`attacks.test.ts`: forged and misused tokens, role escalation, device-key misuse, brute force, CORS'],
+  ['hostile-clients', '`hostile-clients.test.ts`: hostile bodies, sizes, check order, deep JSON, slow clients and memory against a spawned service process (`API.md` §11); the process must stay up and under 1 GiB'],
+  ['delete-races', '`delete-races.test.ts`: children created, moved or detected while their parent is deleted: 400 `Invalid pk` or 404, never a 500, no orphan rows'],
 ];
 
 function order(file: string): number {
