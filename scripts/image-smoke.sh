@@ -205,7 +205,7 @@ fi
 build_mounts+=(--volume "$work/npm-etc:/usr/local/etc:ro")
 log "building $image from the Dockerfile (buildah, chroot isolation, cached layers)"
 build_started=$(date +%s)
-buildah bud --isolation chroot --layers --pull=false --network host "${ulimits[@]}" "${build_mounts[@]}" \
+buildah bud --isolation chroot --layers --force-rm --pull=false --network host "${ulimits[@]}" "${build_mounts[@]}" \
   --build-arg "NODE_IMAGE=$base" -t "$image" -f Dockerfile . >"$cache/last-build.log" 2>&1 ||
   { tail -n 40 "$cache/last-build.log" >&2; fail "image build failed (log above)"; }
 build_seconds=$(($(date +%s) - build_started))
