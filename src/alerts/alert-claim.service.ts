@@ -8,6 +8,7 @@ export interface ClaimResult {
   created: boolean;
 }
 
+/** a raw lims_alert row; int8 arrives as a number (PGlite, and pg's INT8 parser in data-source-options.ts) */
 interface AlertRow {
   id: number;
   camera_id: number | null;
@@ -21,9 +22,9 @@ interface AlertRow {
 
 function toAlert(r: AlertRow): Alert {
   return Object.assign(new Alert(), {
-    id: Number(r.id),
-    cameraId: r.camera_id === null ? null : Number(r.camera_id),
-    zoneId: r.zone_id === null ? null : Number(r.zone_id),
+    id: r.id,
+    cameraId: r.camera_id,
+    zoneId: r.zone_id,
     heading: r.heading,
     subHeading: r.sub_heading,
     status: r.status,

@@ -1,19 +1,19 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { bigintToNumber } from '../database/columns';
+import { Column, Entity } from 'typeorm';
+import { bigintId, PrimaryBigintId } from '../database/id.transformer';
 
 export type AlertStatus = 'OPEN' | 'CLOSED';
 export const ALERT_STATUSES: readonly AlertStatus[] = ['OPEN', 'CLOSED'];
 
 @Entity({ name: 'lims_alert' })
 export class Alert {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  @PrimaryBigintId()
   id!: number;
 
-  @Column({ name: 'camera_id', type: 'bigint', nullable: true, transformer: bigintToNumber })
+  @Column({ name: 'camera_id', type: 'bigint', nullable: true, transformer: bigintId })
   cameraId!: number | null;
 
   /** NULL only on rows adopted from the Django version */
-  @Column({ name: 'zone_id', type: 'bigint', nullable: true, transformer: bigintToNumber })
+  @Column({ name: 'zone_id', type: 'bigint', nullable: true, transformer: bigintId })
   zoneId!: number | null;
 
   @Column({ type: 'varchar', length: 255 })

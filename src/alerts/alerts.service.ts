@@ -39,6 +39,7 @@ export interface Actor {
   isAdmin: boolean;
 }
 
+/** int8 columns arrive as numbers (PGlite, and pg's INT8 parser in data-source-options.ts) */
 interface AlertRow {
   id: number;
   heading: string;
@@ -46,8 +47,8 @@ interface AlertRow {
   status: AlertStatus;
   created_at: Date | string;
   updated_at: Date | string;
-  zone_id: number | string | null;
-  camera_id: number | string | null;
+  zone_id: number | null;
+  camera_id: number | null;
 }
 
 // Legacy rows (zone_id NULL) show, and are filtered by, their camera's zone.
@@ -58,14 +59,14 @@ const COLUMNS = `a.id, a.heading, a.sub_heading, a.status, a.created_at, a.updat
 
 function present(r: AlertRow): AlertDto {
   return {
-    id: Number(r.id),
+    id: r.id,
     heading: r.heading,
     sub_heading: r.sub_heading,
     status: r.status,
     created_at: isoTimestamp(r.created_at),
     updated_at: isoTimestamp(r.updated_at),
-    zone_id: r.zone_id === null ? null : Number(r.zone_id),
-    camera_id: r.camera_id === null ? null : Number(r.camera_id),
+    zone_id: r.zone_id,
+    camera_id: r.camera_id,
   };
 }
 
@@ -117,7 +118,7 @@ export class AlertsService {
       `SELECT ${COLUMNS} ${FROM} ${whereSql} ORDER BY a.created_at DESC, a.id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, page.limit, page.offset],
     )) as AlertRow[];
-    return { items: rows.map(present), total: Number(n) };
+    return { items: rows.map(present), total: n };
   }
 
   async get(id: number): Promise<AlertDto> {

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { bigintToNumber } from '../database/columns';
+import { bigintId } from '../database/id.transformer';
 
 /** One row per issued refresh token; rotation revokes the old row, reuse revokes the family. */
 @Entity({ name: 'ecoflow_refresh_token' })
@@ -7,7 +7,7 @@ export class RefreshToken {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   jti!: string;
 
-  @Column({ name: 'user_id', type: 'bigint', transformer: bigintToNumber })
+  @Column({ name: 'user_id', type: 'bigint', transformer: bigintId })
   userId!: number;
 
   @Column({ name: 'family_id', type: 'uuid' })

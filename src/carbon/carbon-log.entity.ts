@@ -1,12 +1,12 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { bigintToNumber } from '../database/columns';
+import { Column, Entity } from 'typeorm';
+import { bigintId, PrimaryBigintId } from '../database/id.transformer';
 
 @Entity({ name: 'lims_carbonlog' })
 export class CarbonLog {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  @PrimaryBigintId()
   id!: number;
 
-  @Column({ name: 'zone_id', type: 'bigint', transformer: bigintToNumber })
+  @Column({ name: 'zone_id', type: 'bigint', transformer: bigintId })
   zoneId!: number;
 
   /** the head-count ratio detected / gemini_count, no unit */

@@ -15,8 +15,8 @@ export class CarbonLogService {
     const repo = this.ds.getRepository(CarbonLog);
     // one INSERT … RETURNING; save() would wrap it in BEGIN/COMMIT (three round trips)
     const saved = repo.create({ zoneId, savedAmount, timestamp: at });
-    const result = await repo.insert(saved);
-    saved.id = Number((result.identifiers[0] as { id: number }).id);
+    // the generated id is merged into `saved`, as a number (database/id.transformer.ts)
+    await repo.insert(saved);
     await this.cache.invalidateZone(zoneId);
     return saved;
   }

@@ -125,7 +125,7 @@ export class DetectionService {
     // 7. zone
     const own = device.camera?.zone;
     const zone =
-      own && Number(own.id) === zoneId ? own : zoneId === UNREACHABLE_ID ? null : await this.ds.getRepository(Zone).findOne({ where: { id: zoneId } });
+      own && own.id === zoneId ? own : zoneId === UNREACHABLE_ID ? null : await this.ds.getRepository(Zone).findOne({ where: { id: zoneId } });
     if (!zone) {
       throw SensorErrors.zoneNotFound();
     }

@@ -1,9 +1,10 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { PrimaryBigintId } from '../database/id.transformer';
 
 /** A global broadcast shown to every operator. */
 @Entity({ name: 'lims_notification' })
 export class Notification {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  @PrimaryBigintId()
   id!: number;
 
   @Column({ type: 'varchar', length: 255 })

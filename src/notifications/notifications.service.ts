@@ -13,7 +13,7 @@ const NOTIFICATION_FIELDS = {
 } satisfies Schema;
 
 function present(n: Notification): NotificationDto {
-  return { id: Number(n.id), title: n.title, message: n.message, created_at: isoTimestamp(n.createdAt) };
+  return { id: n.id, title: n.title, message: n.message, created_at: isoTimestamp(n.createdAt) };
 }
 
 /** Global broadcasts: created and deleted by admins, read by everyone, never edited. */

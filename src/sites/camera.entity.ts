@@ -1,13 +1,13 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { bigintToNumber } from '../database/columns';
+import { Column, Entity, JoinColumn, ManyToOne } from 'typeorm';
+import { bigintId, PrimaryBigintId } from '../database/id.transformer';
 import type { Zone } from './zone.entity';
 
 @Entity({ name: 'lims_camera' })
 export class Camera {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  @PrimaryBigintId()
   id!: number;
 
-  @Column({ name: 'zone_id', type: 'bigint', transformer: bigintToNumber })
+  @Column({ name: 'zone_id', type: 'bigint', transformer: bigintId })
   zoneId!: number;
 
   @ManyToOne('Zone', 'cameras', { onDelete: 'CASCADE' })

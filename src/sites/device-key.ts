@@ -10,10 +10,6 @@ export function hashDeviceKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-export function looksLikeDeviceKey(key: string): boolean {
-  return /^ecd_[A-Za-z0-9_-]{43}$/.test(key);
-}
-
 /** Constant-time comparison of a presented key with a stored hash. */
 export function deviceKeyMatches(key: string, storedHash: string | null): boolean {
   if (!storedHash) {

@@ -1,9 +1,10 @@
-import { Column, Entity, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, OneToMany } from 'typeorm';
+import { PrimaryBigintId } from '../database/id.transformer';
 import type { Zone } from './zone.entity';
 
 @Entity({ name: 'lims_organization' })
 export class Organization {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  @PrimaryBigintId()
   id!: number;
 
   @Column({ type: 'varchar', length: 255 })

@@ -90,9 +90,9 @@ export class OrganizationsService {
   }
 
   private async present(rows: Organization[]): Promise<OrganizationDto[]> {
-    const zonesByOrg = await this.graph.zonesByOrganization(rows.map((o) => Number(o.id)));
-    const zoneIds = [...zonesByOrg.values()].flat().map((z) => Number(z.id));
+    const zonesByOrg = await this.graph.zonesByOrganization(rows.map((o) => o.id));
+    const zoneIds = [...zonesByOrg.values()].flat().map((z) => z.id);
     const camerasByZone = await this.graph.camerasByZone(zoneIds);
-    return rows.map((o) => presentOrganization(o, zonesByOrg.get(Number(o.id)) ?? [], camerasByZone));
+    return rows.map((o) => presentOrganization(o, zonesByOrg.get(o.id) ?? [], camerasByZone));
   }
 }

@@ -53,7 +53,7 @@ export class SiteGraph {
       return new Map();
     }
     const rows = await this.orgs.findBy({ id: In(unique) });
-    return new Map(rows.map((o) => [Number(o.id), o]));
+    return new Map(rows.map((o) => [o.id, o]));
   }
 
   async zonesById(ids: number[]): Promise<Map<number, Zone>> {
@@ -62,7 +62,7 @@ export class SiteGraph {
       return new Map();
     }
     const rows = await this.zones.findBy({ id: In(unique) });
-    return new Map(rows.map((z) => [Number(z.id), z]));
+    return new Map(rows.map((z) => [z.id, z]));
   }
 
   async organizationExists(id: number): Promise<boolean> {

@@ -8,32 +8,32 @@ import type { Zone } from './zone.entity';
 // Entities → the wire shapes of spec §4.1 (field order as in the spec).
 
 export function cameraSummary(c: Camera): CameraSummaryDto {
-  return { id: Number(c.id), name: c.name, is_active: c.isActive };
+  return { id: c.id, name: c.name, is_active: c.isActive };
 }
 
 export function organizationRef(o: Organization): OrganizationRefDto {
-  return { id: Number(o.id), name: o.name, org_type: o.orgType };
+  return { id: o.id, name: o.name, org_type: o.orgType };
 }
 
 export function zoneSummary(z: Zone, cameras: Camera[]): ZoneSummaryDto {
-  return { id: Number(z.id), name: z.name, zone_type: z.zoneType, capacity: z.capacity, cameras: cameras.map(cameraSummary) };
+  return { id: z.id, name: z.name, zone_type: z.zoneType, capacity: z.capacity, cameras: cameras.map(cameraSummary) };
 }
 
 export function presentOrganization(o: Organization, zones: Zone[], camerasByZone: Map<number, Camera[]>): OrganizationDto {
   return {
-    id: Number(o.id),
+    id: o.id,
     name: o.name,
     org_type: o.orgType,
     total_capacity: o.totalCapacity,
     latitude: decimalString(o.latitude),
     longitude: decimalString(o.longitude),
-    zones: zones.map((z) => zoneSummary(z, camerasByZone.get(Number(z.id)) ?? [])),
+    zones: zones.map((z) => zoneSummary(z, camerasByZone.get(z.id) ?? [])),
   };
 }
 
 export function presentZone(z: Zone, org: Organization, cameras: Camera[]): ZoneDto {
   return {
-    id: Number(z.id),
+    id: z.id,
     name: z.name,
     zone_type: z.zoneType,
     capacity: z.capacity,
@@ -45,12 +45,12 @@ export function presentZone(z: Zone, org: Organization, cameras: Camera[]): Zone
 }
 
 export function zoneRef(z: Zone, org: Organization): ZoneRefDto {
-  return { id: Number(z.id), name: z.name, zone_type: z.zoneType, organization: organizationRef(org) };
+  return { id: z.id, name: z.name, zone_type: z.zoneType, organization: organizationRef(org) };
 }
 
 export function presentCamera(c: Camera, zone: Zone, org: Organization): CameraDto {
   return {
-    id: Number(c.id),
+    id: c.id,
     name: c.name,
     is_active: c.isActive,
     zone: zoneRef(zone, org),

@@ -1,14 +1,14 @@
-import { Column, Entity, JoinColumn, ManyToOne, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
-import { bigintToNumber } from '../database/columns';
+import { Column, Entity, JoinColumn, ManyToOne, OneToMany } from 'typeorm';
+import { bigintId, PrimaryBigintId } from '../database/id.transformer';
 import type { Camera } from './camera.entity';
 import type { Organization } from './organization.entity';
 
 @Entity({ name: 'lims_zone' })
 export class Zone {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  @PrimaryBigintId()
   id!: number;
 
-  @Column({ name: 'organization_id', type: 'bigint', transformer: bigintToNumber })
+  @Column({ name: 'organization_id', type: 'bigint', transformer: bigintId })
   organizationId!: number;
 
   @ManyToOne('Organization', 'zones', { onDelete: 'CASCADE' })

@@ -120,12 +120,12 @@ export class ZonesService {
   private async present(rows: Zone[]): Promise<ZoneDto[]> {
     const [orgs, camerasByZone] = await Promise.all([
       this.graph.organizationsById(rows.map((z) => z.organizationId)),
-      this.graph.camerasByZone(rows.map((z) => Number(z.id))),
+      this.graph.camerasByZone(rows.map((z) => z.id)),
     ]);
     // a row whose organization vanished between the queries is being cascade-deleted: skip it
     return rows.flatMap((z) => {
       const org = orgs.get(z.organizationId);
-      return org ? [presentZone(z, org, camerasByZone.get(Number(z.id)) ?? [])] : [];
+      return org ? [presentZone(z, org, camerasByZone.get(z.id) ?? [])] : [];
     });
   }
 }

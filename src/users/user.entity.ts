@@ -1,4 +1,5 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { PrimaryBigintId } from '../database/id.transformer';
 
 export type Role = 'ADMIN' | 'USER';
 export const ROLES: readonly Role[] = ['ADMIN', 'USER'];
@@ -6,7 +7,7 @@ export const ROLES: readonly Role[] = ['ADMIN', 'USER'];
 /** Django's custom user table; `role` is the only source of rights. */
 @Entity({ name: 'lims_user' })
 export class User {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  @PrimaryBigintId()
   id!: number;
 
   @Column({ type: 'varchar', length: 128 })
