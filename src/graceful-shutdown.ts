@@ -14,18 +14,6 @@ export interface ShutdownOptions {
 // Cloud Run sends SIGKILL 10 s after SIGTERM: drain + close + margin stay below that.
 export const DEFAULT_SHUTDOWN: ShutdownOptions = { drainMs: 8500, closeMs: 1000, exit: (code) => process.exit(code) };
 
-/**
- * SIGTERM/SIGINT: readiness turns false, the listener stops accepting connections, idle
- * keep-alive sockets are closed as soon as they are idle, in-flight requests (upstream calls
- * included) get `drainMs` to finish, then the app closes (TypeORM pool, Redis) and the process
- * exits 0. A second signal, or a close that overruns its budget, exits 1 at once.
- */
-export function installGracefulShutdown(app: INestApplication, logger: AppLogger, opts: ShutdownOptions = DEFAULT_SHUTDOWN): void {
-  const onSignal = createShutdownHandler(app, logger, opts);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-}
-
 /** The signal handler itself, separate so tests can drive it without signalling their own process. */
 export function createShutdownHandler(app: INestApplication, logger: AppLogger, opts: ShutdownOptions): (signal: NodeJS.Signals) => void {
   const log = logger.child({ context: 'Shutdown' });
