@@ -5,6 +5,7 @@ import { LOGGER, type AppLogger } from '../common/logger';
 import { buildDataSourceOptions } from './data-source-options';
 import { NumericIdSubscriber } from './id.transformer';
 import { MigrationService } from './migration.service';
+import { UnitOfWork } from './unit-of-work';
 
 @Global()
 @Module({
@@ -26,7 +27,7 @@ import { MigrationService } from './migration.service';
       },
     }),
   ],
-  providers: [MigrationService],
-  exports: [MigrationService],
+  providers: [MigrationService, UnitOfWork],
+  exports: [MigrationService, UnitOfWork],
 })
 export class DatabaseModule {}
