@@ -1,22 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { CarbonLog } from './carbon-log.entity';
 import { CarbonStatsCache } from './carbon-stats.cache';
+import { CarbonRepository } from './carbon.repository';
 
 /** Writes carbon logs; every write makes the zone's and the all-zone stats stale (spec §6). */
 @Injectable()
 export class CarbonLogService {
   constructor(
-    private readonly ds: DataSource,
+    private readonly logs: CarbonRepository,
     private readonly cache: CarbonStatsCache,
   ) {}
 
   async record(zoneId: number, savedAmount: number, at = new Date()): Promise<CarbonLog> {
-    const repo = this.ds.getRepository(CarbonLog);
-    // one INSERT … RETURNING; save() would wrap it in BEGIN/COMMIT (three round trips)
-    const saved = repo.create({ zoneId, savedAmount, timestamp: at });
-    // the generated id is merged into `saved`, as a number (database/id.transformer.ts)
-    await repo.insert(saved);
+    const saved = await this.logs.insert({ zoneId, savedAmount, timestamp: at });
+    // after the commit, so a stats read cannot cache figures without this log (carbon-stats.cache.ts)
     await this.cache.invalidateZone(zoneId);
     return saved;
   }

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { UNREACHABLE_ID } from '../common/validation';
-import { roundHalfEven } from '../detection/rounding';
 import { CarbonStatsCache } from './carbon-stats.cache';
+import { CarbonRepository, type RecentCarbonLog } from './carbon.repository';
+import { presentCarbonStats, type CarbonStatsDto } from './carbon.presenter';
 
+/** Totals over one zone's logs (or all logs) and the newest logs, unrounded. */
 export interface CarbonStats {
-  summary: { total_saved_all_time: number; average_per_detection: number };
-  recent_history: { zone: string; saved: number; date: string }[];
+  total: number;
+  average: number;
+  recent: RecentCarbonLog[];
 }
 
 const HISTORY_SIZE = 10;
@@ -15,53 +17,31 @@ const HISTORY_SIZE = 10;
 @Injectable()
 export class CarbonStatsService {
   constructor(
-    private readonly ds: DataSource,
+    private readonly logs: CarbonRepository,
     private readonly cache: CarbonStatsCache,
   ) {}
 
-  async stats(zoneId: number | null): Promise<CarbonStats> {
+  /**
+   * The response body, not the domain object: the cache holds what spec §6 caches under its
+   * `carbon_stats:*` keys, which every instance sharing the Redis (of any version) reads back.
+   */
+  async stats(zoneId: number | null): Promise<CarbonStatsDto> {
     if (zoneId === UNREACHABLE_ID) {
-      return emptyStats(); // an id beyond any real row
+      return presentCarbonStats({ total: 0, average: 0, recent: [] }); // an id beyond any real row
     }
-    const cached = await this.cache.read<CarbonStats>(zoneId);
+    const cached = await this.cache.read<CarbonStatsDto>(zoneId);
     if (cached.value) {
       return cached.value;
     }
-    const stats = await this.compute(zoneId);
+    const stats = presentCarbonStats(await this.compute(zoneId));
     await this.cache.fill(zoneId, cached.stamp, stats);
     return stats;
   }
 
+  // a method of its own: the cache race test holds it between the database read and the fill
   private async compute(zoneId: number | null): Promise<CarbonStats> {
-    const where = zoneId === null ? '' : 'WHERE c.zone_id = $1';
-    const params = zoneId === null ? [] : [zoneId];
-    const [totals] = (await this.ds.query(
-      `SELECT SUM(c.saved_amount) AS total, AVG(c.saved_amount) AS average FROM lims_carbonlog c ${where}`,
-      params,
-    )) as { total: number | string | null; average: number | string | null }[];
-    const rows = (await this.ds.query(
-      `SELECT z.name AS zone, c.saved_amount AS saved, c."timestamp" AS ts
-         FROM lims_carbonlog c JOIN lims_zone z ON z.id = c.zone_id
-         ${where}
-        ORDER BY c."timestamp" DESC, c.id DESC
-        LIMIT ${HISTORY_SIZE}`,
-      params,
-    )) as { zone: string; saved: number | string; ts: Date | string }[];
-    return {
-      summary: {
-        total_saved_all_time: roundHalfEven(Number(totals?.total ?? 0), 2),
-        average_per_detection: roundHalfEven(Number(totals?.average ?? 0), 2),
-      },
-      recent_history: rows.map((r) => ({ zone: r.zone, saved: Number(r.saved), date: formatMinute(new Date(r.ts)) })),
-    };
+    const totals = await this.logs.totals(zoneId);
+    const recent = await this.logs.recent(zoneId, HISTORY_SIZE);
+    return { ...totals, recent };
   }
-}
-
-function emptyStats(): CarbonStats {
-  return { summary: { total_saved_all_time: 0, average_per_detection: 0 }, recent_history: [] };
-}
-
-/** UTC `YYYY-MM-DD HH:MM`. */
-function formatMinute(d: Date): string {
-  return d.toISOString().slice(0, 16).replace('T', ' ');
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { parseOptionalIdQuery } from '../common/validation';
-import { CarbonStats, CarbonStatsService } from './carbon-stats.service';
+import type { CarbonStatsDto } from './carbon.presenter';
+import { CarbonStatsService } from './carbon-stats.service';
 
 @Controller('carbon')
 export class CarbonController {
@@ -8,7 +9,7 @@ export class CarbonController {
 
   /** Any signed-in user (the global guard); `?zone_id=` optional. */
   @Get('stats')
-  get(@Query() query: Record<string, unknown>): Promise<CarbonStats> {
+  get(@Query() query: Record<string, unknown>): Promise<CarbonStatsDto> {
     return this.stats.stats(parseOptionalIdQuery(query, 'zone_id') ?? null);
   }
 }

@@ -3,10 +3,11 @@ import { CarbonController } from './carbon.controller';
 import { CarbonLogService } from './carbon-log.service';
 import { CarbonStatsCache } from './carbon-stats.cache';
 import { CarbonStatsService } from './carbon-stats.service';
+import { CarbonRepository } from './carbon.repository';
 
 @Module({
   controllers: [CarbonController],
-  providers: [CarbonStatsCache, CarbonLogService, CarbonStatsService],
+  providers: [CarbonRepository, CarbonStatsCache, CarbonLogService, CarbonStatsService],
   exports: [CarbonStatsCache, CarbonLogService],
 })
 export class CarbonModule {}

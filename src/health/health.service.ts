@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { Lifecycle } from '../common/lifecycle';
+import { DbHealthRepository } from '../database/db-health.repository';
 import { MigrationService } from '../database/migration.service';
 import { CrowdPredictionClient } from '../integrations/crowd-prediction/crowd-prediction.client';
 import type { BreakerState } from '../integrations/crowd-prediction/upstream-breaker';
@@ -30,7 +30,7 @@ export class HealthService {
   private cached: { at: number; report: Promise<HealthReport> } | null = null;
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly db: DbHealthRepository,
     private readonly config: AppConfig,
     private readonly redis: RedisClient,
     private readonly crowd: CrowdPredictionClient,
@@ -50,7 +50,7 @@ export class HealthService {
 
   private async check(): Promise<HealthReport> {
     const [database, crowd, redis] = await Promise.all([
-      timed(() => this.pingDatabase()),
+      timed(() => this.db.ping()),
       this.crowd.configured ? timed(() => this.crowd.health(CHECK_TIMEOUT_MS)) : Promise.resolve({ status: 'NOT_CONFIGURED' as const }),
       timed(async () => {
         const s = await this.redis.ping(CHECK_TIMEOUT_MS);
@@ -81,15 +81,11 @@ export class HealthService {
       return false;
     }
     try {
-      await withTimeout(this.pingDatabase(), CHECK_TIMEOUT_MS);
+      await withTimeout(this.db.ping(), CHECK_TIMEOUT_MS);
       return await withTimeout(this.migrations.isSchemaCurrent(), CHECK_TIMEOUT_MS);
     } catch {
       return false;
     }
-  }
-
-  private async pingDatabase(): Promise<void> {
-    await this.ds.query('SELECT 1');
   }
 }
 

@@ -4,7 +4,9 @@ import type { Response } from 'express';
 import { Roles } from '../common/decorators';
 import { parseId, parsePage } from '../common/validation';
 import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from '../common/api-docs';
+import { parseCreateNotification } from './dto/create-notification.input';
 import { NotificationDto, NotificationInputDto } from './dto/notification.dto';
+import { presentNotification } from './notifications.presenter';
 import { NotificationsService } from './notifications.service';
 
 // No PUT/PATCH handlers on purpose: the global filter answers them with 405 and Allow.
@@ -21,7 +23,7 @@ export class NotificationsController {
   async list(@Query() query: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<NotificationDto[]> {
     const result = await this.notifications.list(parsePage(query));
     res.setHeader('X-Total-Count', String(result.total));
-    return result.items;
+    return result.items.map(presentNotification);
   }
 
   @Post()
@@ -30,8 +32,8 @@ export class NotificationsController {
   @ApiInput(NotificationInputDto)
   @ApiCreatedResponse({ type: NotificationDto })
   @ApiAuth(true)
-  create(@Body() body: unknown): Promise<NotificationDto> {
-    return this.notifications.create(body);
+  async create(@Body() body: unknown): Promise<NotificationDto> {
+    return presentNotification(await this.notifications.create(parseCreateNotification(body)));
   }
 
   @Get(':id')
@@ -39,8 +41,8 @@ export class NotificationsController {
   @ApiIdRoute('Notification')
   @ApiOkResponse({ type: NotificationDto })
   @ApiAuth(false)
-  get(@Param('id') id: string): Promise<NotificationDto> {
-    return this.notifications.get(parseId(id));
+  async get(@Param('id') id: string): Promise<NotificationDto> {
+    return presentNotification(await this.notifications.get(parseId(id)));
   }
 
   @Delete(':id')

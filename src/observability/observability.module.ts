@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { PoolStatsRepository } from '../database/pool-stats.repository';
 import { Metrics } from './metrics.service';
 import { OpsController } from './ops.controller';
 import { RuntimeMetrics } from './runtime-metrics';
@@ -8,7 +9,7 @@ import { RuntimeMetrics } from './runtime-metrics';
 @Module({
   imports: [AuthModule],
   controllers: [OpsController],
-  providers: [Metrics, RuntimeMetrics],
+  providers: [PoolStatsRepository, Metrics, RuntimeMetrics],
   exports: [Metrics],
 })
 export class ObservabilityModule {}
