@@ -2,13 +2,16 @@ import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Patch,
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, Roles } from '../common/decorators';
+import { PermissionDeniedError } from '../common/errors';
 import { parseChoiceQuery, parseId, parseOptionalIdQuery, parsePage } from '../common/validation';
 import { ApiAuth, ApiIdRoute, ApiInput, ApiList, ErrorDetailDto } from '../common/api-docs';
 import { collectErrors } from '../common/body-validation';
 import type { User } from '../users/user.entity';
 import { ALERT_STATUSES } from './alert.entity';
+import { presentAlert } from './alerts.presenter';
 import { AlertsService } from './alerts.service';
 import { AlertCreateDto, AlertDto, AlertUpdateDto } from './dto/alert.dto';
+import { changesText, parseCreateAlert, parseUpdateAlert } from './dto/alert.input';
 
 /** PUT and PATCH are the same partial update; Nest needs a handler per method, so they share the docs. */
 const ApiAlertUpdate = (): MethodDecorator =>
@@ -44,7 +47,7 @@ export class AlertsController {
     );
     const result = await this.alerts.list(page, { status, orgId, zoneId });
     res.setHeader('X-Total-Count', String(result.total));
-    return result.items;
+    return result.items.map(presentAlert);
   }
 
   @Post()
@@ -54,8 +57,9 @@ export class AlertsController {
   @ApiCreatedResponse({ type: AlertDto })
   @ApiConflictResponse({ type: ErrorDetailDto, description: 'an open alert already exists for this zone and camera' })
   @ApiAuth(true)
-  create(@Body() body: unknown): Promise<AlertDto> {
-    return this.alerts.create(body);
+  async create(@Body() body: unknown): Promise<AlertDto> {
+    const input = await parseCreateAlert(body, this.alerts.refChecks());
+    return presentAlert(await this.alerts.create(input));
   }
 
   @Get(':id')
@@ -63,22 +67,22 @@ export class AlertsController {
   @ApiIdRoute('Alert')
   @ApiOkResponse({ type: AlertDto })
   @ApiAuth(false)
-  get(@Param('id') id: string): Promise<AlertDto> {
-    return this.alerts.get(parseId(id));
+  async get(@Param('id') id: string): Promise<AlertDto> {
+    return presentAlert(await this.alerts.get(parseId(id)));
   }
 
   @Put(':id')
   @ApiOperation({ summary: 'Partial update (same as PATCH): any user may change status, ADMIN also heading/sub_heading' })
   @ApiAlertUpdate()
   put(@Param('id') id: string, @Body() body: unknown, @CurrentUser() user: User): Promise<AlertDto> {
-    return this.alerts.update(parseId(id), body, { isAdmin: user.role === 'ADMIN' });
+    return this.update(parseId(id), body, user);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Partial update: any user may change status, ADMIN also heading/sub_heading' })
   @ApiAlertUpdate()
   patch(@Param('id') id: string, @Body() body: unknown, @CurrentUser() user: User): Promise<AlertDto> {
-    return this.alerts.update(parseId(id), body, { isAdmin: user.role === 'ADMIN' });
+    return this.update(parseId(id), body, user);
   }
 
   @Delete(':id')
@@ -90,5 +94,17 @@ export class AlertsController {
   @ApiAuth(true)
   async remove(@Param('id') id: string): Promise<void> {
     await this.alerts.remove(parseId(id));
+  }
+
+  /**
+   * 404, then 403, then 400 (spec §2, §4.3): any user may change `status`, only ADMIN `heading`
+   * and `sub_heading`, a field-level @Roles checked before the body is validated.
+   */
+  private async update(id: number, body: unknown, user: User): Promise<AlertDto> {
+    const current = await this.alerts.get(id);
+    if (user.role !== 'ADMIN' && changesText(body, current)) {
+      throw new PermissionDeniedError();
+    }
+    return presentAlert(await this.alerts.update(id, parseUpdateAlert(body)));
   }
 }

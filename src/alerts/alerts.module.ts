@@ -3,15 +3,15 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Camera } from '../sites/camera.entity';
 import { SitesModule } from '../sites/sites.module';
 import { AlertClaimService } from './alert-claim.service';
-import { Alert } from './alert.entity';
 import { AlertsController } from './alerts.controller';
+import { AlertsRepository } from './alerts.repository';
 import { AlertsService } from './alerts.service';
 
 /** Alert CRUD (spec §4.3) and the race-free open-alert claim used by detection. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Alert, Camera]), SitesModule],
+  imports: [TypeOrmModule.forFeature([Camera]), SitesModule],
   controllers: [AlertsController],
-  providers: [AlertClaimService, AlertsService],
+  providers: [AlertsRepository, AlertClaimService, AlertsService],
   exports: [AlertClaimService],
 })
 export class AlertsModule {}

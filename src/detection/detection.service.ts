@@ -4,7 +4,6 @@ import { AlertClaimService } from '../alerts/alert-claim.service';
 import { CarbonLogService } from '../carbon/carbon-log.service';
 import type { DomainError } from '../common/errors';
 import { LOGGER, type AppLogger } from '../common/logger';
-import { mapForeignKeyViolation } from '../common/wire';
 import { UNREACHABLE_ID } from '../common/validation';
 import { AppConfig } from '../config/config';
 import { sanitizeFilename } from '../integrations/crowd-prediction/crowd-prediction.client';
@@ -193,15 +192,9 @@ export class DetectionService {
   private async danger(base: DetectionBase, zone: Zone, camera: Camera | null): Promise<DetectionResponse> {
     const heading = `Overcrowding in ${zone.name}`;
     const subHeading = `Detected ${base.detected_people}/${zone.capacity} people. (Cam: ${camera ? camera.id : 'None'})`;
-    let claim: Awaited<ReturnType<AlertClaimService['claimOpenAlert']>>;
-    try {
-      claim = await this.alerts.claimOpenAlert(zone.id, camera ? camera.id : null, heading, subHeading);
-    } catch (err) {
-      // the zone or camera was deleted while the detector answered (docs/api-notes.md)
-      const gone = (): Promise<DomainError> => this.vanishedDuringDetection(zone.id, camera);
-      throw await mapForeignKeyViolation(err, { zone_id: gone, camera_id: gone });
-    }
-    const { alert, created } = claim;
+    // the zone or camera was deleted while the detector answered (docs/api-notes.md)
+    const gone = (): Promise<DomainError> => this.vanishedDuringDetection(zone.id, camera);
+    const { alert, created } = await this.alerts.claimOpenAlert(zone.id, camera ? camera.id : null, heading, subHeading, { zone_id: gone, camera_id: gone });
     if (created) {
       this.log.info({ zone_id: zone.id, camera_id: camera?.id ?? null, alert_id: alert.id, detected: base.detected_people }, 'overcrowding alert opened');
       return { ...base, alert_created: true, alert_id: alert.id, carbon_message: SKIPPED_GEMINI };
