@@ -23,6 +23,6 @@ if (selected.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const args = ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', '--test-force-exit', ...selected];
+const args = ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-force-exit', ...selected];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } });
 process.exit(r.status ?? 1);

@@ -934,7 +934,8 @@ describe('SIGTERM under load', () => {
       const isAlert = i < 10;
       const title = `shutdown-${tag}-${i}`;
       const body = isAlert ? { heading: title, zone_id: dangerSites[0].zone.id, status: 'CLOSED', sub_heading: 'x'.repeat(2000) } : { title, message: 'y'.repeat(2000) };
-      return sendSlowly(port, 'POST', isAlert ? '/alerts/' : '/notifications/', admin, body, 3, 500, () => (sending += 1)).then((r) => ({ r, title, isAlert }));
+      // 4 s of body: still sending when the signal comes, even on a loaded machine where the detections are slow to reach the detector
+      return sendSlowly(port, 'POST', isAlert ? '/alerts/' : '/notifications/', admin, body, 5, 1000, () => (sending += 1)).then((r) => ({ r, title, isAlert }));
     });
     await until('the 10 detections reached the detector', () => crowd.received.length >= received + 10, 5000);
     await until('the 20 uploads sent their headers', () => sending === 20, 5000);
