@@ -2,14 +2,13 @@ import { Body, Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { CurrentUser, Public } from '../common/decorators';
-import { validateBody } from '../common/validation';
 import type { User } from '../users/user.entity';
-import { AuthService, LoginResult } from './auth.service';
+import { LoginResult, presentLogin, presentRegistration, presentTokenPair, RegistrationResult } from './auth.presenter';
+import { AuthService } from './auth.service';
+import { parseLoginInput, parseRefreshInput, parseRegisterInput } from './dto/auth.input';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { RefreshTokens, TokenPair } from './refresh-tokens.service';
-import { RegistrationResult, RegistrationService } from './registration.service';
-
-const REFRESH_SCHEMA = { refresh: { kind: 'string', max: 4096, required: true } } as const;
+import { RegistrationService } from './registration.service';
 
 const str = { type: 'string' } as const;
 const REFRESH_BODY = { type: 'object', required: ['refresh'], properties: { refresh: str } };
@@ -48,7 +47,8 @@ export class AuthController {
   async register(@Body() body: unknown, @Headers('authorization') authorization: string | undefined): Promise<RegistrationResult> {
     // public, but a header that is present must be valid: it is how an ADMIN creates ADMINs
     const caller = authorization === undefined ? null : await this.guard.authenticate(authorization);
-    return this.registration.register(body, caller);
+    const input = await parseRegisterInput(body, (email) => this.registration.isEmailTaken(email));
+    return presentRegistration(await this.registration.register(input, caller));
   }
 
   @Public()
@@ -62,8 +62,10 @@ export class AuthController {
       properties: { refresh: str, access: str, user_id: { type: 'integer' }, email: str, role: str, name: str },
     },
   })
-  login(@Body() body: unknown, @Req() req: Request): Promise<LoginResult> {
-    return this.auth.login(body, req.ip ?? req.socket.remoteAddress ?? 'unknown');
+  async login(@Body() body: unknown, @Req() req: Request): Promise<LoginResult> {
+    // validated before the limiter reserves an attempt: a malformed body costs no attempt
+    const input = parseLoginInput(body);
+    return presentLogin(await this.auth.login(input, req.ip ?? req.socket.remoteAddress ?? 'unknown'));
   }
 
   @Public()
@@ -71,9 +73,9 @@ export class AuthController {
   @HttpCode(200)
   @ApiBody({ schema: REFRESH_BODY })
   @ApiResponse({ status: 200, schema: { type: 'object', properties: { access: str, refresh: str } } })
-  refresh(@Body() body: unknown): Promise<TokenPair> {
-    const input = validateBody(body, REFRESH_SCHEMA, { partial: false });
-    return this.refreshTokens.rotate(String(input.refresh));
+  async refresh(@Body() body: unknown): Promise<TokenPair> {
+    const { refresh } = parseRefreshInput(body);
+    return presentTokenPair(await this.refreshTokens.rotate(refresh));
   }
 
   @Post('logout')
@@ -82,7 +84,7 @@ export class AuthController {
   @ApiBody({ schema: REFRESH_BODY })
   @ApiResponse({ status: 204 })
   async logout(@Body() body: unknown, @CurrentUser() user: User): Promise<void> {
-    const input = validateBody(body, REFRESH_SCHEMA, { partial: false });
-    await this.refreshTokens.revoke(String(input.refresh), user.id);
+    const { refresh } = parseRefreshInput(body);
+    await this.refreshTokens.revoke(refresh, user.id);
   }
 }

@@ -1,22 +1,20 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { User } from '../users/user.entity';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
-import { RefreshToken } from './refresh-token.entity';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { RefreshTokens } from './refresh-tokens.service';
 import { RegistrationService } from './registration.service';
 import { TokenService } from './token.service';
 
 @Module({
-  imports: [JwtModule.register({}), TypeOrmModule.forFeature([User, RefreshToken]), UsersModule],
+  imports: [JwtModule.register({}), UsersModule],
   controllers: [AuthController],
-  providers: [TokenService, JwtAuthGuard, PasswordHasher, LoginThrottle, RefreshTokens, AuthService, RegistrationService],
+  providers: [TokenService, JwtAuthGuard, PasswordHasher, LoginThrottle, RefreshTokensRepository, RefreshTokens, AuthService, RegistrationService],
   exports: [TokenService, JwtAuthGuard, PasswordHasher],
 })
 export class AuthModule {}

@@ -1,26 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { UnauthenticatedError } from '../common/errors';
 import { LOGGER, type AppLogger } from '../common/logger';
-import { validateBody } from '../common/validation';
-import { Role, User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
+import type { LoginInput } from './dto/auth.input';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { RefreshTokens, TokenPair } from './refresh-tokens.service';
 
-export interface LoginResult extends TokenPair {
-  user_id: number;
-  email: string;
-  role: Role;
-  name: string;
+/** A successful login: who signed in and the first pair of a new token family. */
+export interface LoginSession {
+  user: User;
+  tokens: TokenPair;
 }
-
-// simplejwt's fields: the password is never trimmed
-const LOGIN_SCHEMA = {
-  email: { kind: 'string', max: 1000, required: true },
-  password: { kind: 'password', min: 1, max: 4096, required: true },
-} as const;
 
 /** Email/password login (spec §4.2): constant-cost failures, brute-force limit, legacy hash upgrade. */
 @Injectable()
@@ -28,7 +20,7 @@ export class AuthService {
   private readonly log: AppLogger;
 
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
     private readonly refreshTokens: RefreshTokens,
@@ -37,22 +29,19 @@ export class AuthService {
     this.log = logger.child({ context: 'Auth' });
   }
 
-  async login(body: unknown, clientIp: string): Promise<LoginResult> {
-    const input = validateBody(body, LOGIN_SCHEMA, { partial: false });
-    const email = String(input.email).trim().toLowerCase();
-    const password = String(input.password);
+  async login({ email, password }: LoginInput, clientIp: string): Promise<LoginSession> {
     // reserved before the verification, so racing requests cannot verify more than the limit
     const attempt = await this.throttle.reserve(email, clientIp);
 
     let user: User | null;
     let ok = false;
     try {
-      user = await this.users.createQueryBuilder('u').where('lower(u.email) = :email', { email }).getOne();
+      user = await this.users.findByEmail(email);
       if (user) {
         const outcome = await this.hasher.verify(password, user.password);
         ok = outcome.ok && user.isActive;
         if (ok && outcome.needsRehash) {
-          await this.users.update({ id: user.id }, { password: await this.hasher.hash(password) });
+          await this.users.setPasswordHash(user.id, await this.hasher.hash(password));
           this.log.info({ user_id: user.id }, 'password hash upgraded to argon2id');
         }
       } else {
@@ -68,8 +57,8 @@ export class AuthService {
     }
 
     await attempt.succeeded();
-    await this.users.update({ id: user.id }, { lastLogin: new Date() });
-    const pair = await this.refreshTokens.startFamily(user.id);
-    return { refresh: pair.refresh, access: pair.access, user_id: user.id, email: user.email, role: user.role, name: user.firstName };
+    await this.users.recordLogin(user.id, new Date());
+    const tokens = await this.refreshTokens.startFamily(user.id);
+    return { user, tokens };
   }
 }

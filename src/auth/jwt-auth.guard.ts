@@ -1,11 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
-import { Repository } from 'typeorm';
 import { IS_PUBLIC, REQUIRED_ROLE } from '../common/decorators';
 import { PermissionDeniedError, UnauthenticatedError } from '../common/errors';
-import { Role, User } from '../users/user.entity';
+import type { Role, User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
 import { TokenService } from './token.service';
 
 /**
@@ -18,7 +17,7 @@ export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly users: UsersRepository,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -51,7 +50,7 @@ export class JwtAuthGuard implements CanActivate {
         messages: [{ token_class: 'AccessToken', token_type: 'access', message: result.problem }],
       });
     }
-    const user = await this.users.findOneBy({ id: Number(result.claims.user_id) });
+    const user = await this.users.findById(result.userId);
     if (!user) {
       throw new UnauthenticatedError('User not found', { code: 'user_not_found' });
     }

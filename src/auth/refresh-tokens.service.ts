@@ -1,12 +1,11 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
 import { PermissionDeniedError, UnauthenticatedError } from '../common/errors';
 import { LOGGER, type AppLogger } from '../common/logger';
 import { AppConfig } from '../config/config';
-import { User } from '../users/user.entity';
-import { RefreshToken } from './refresh-token.entity';
+import { Tx, UnitOfWork } from '../database/unit-of-work';
+import { UsersRepository } from '../users/users.repository';
+import { NewRefreshToken, RefreshTokensRepository } from './refresh-tokens.repository';
 import { TokenClaims, TokenService } from './token.service';
 
 export interface TokenPair {
@@ -21,12 +20,13 @@ function tokenNotValid(detail: string): UnauthenticatedError {
   return new UnauthenticatedError(detail, { code: 'token_not_valid' });
 }
 
-/** Rows returned by a raw UPDATE … RETURNING; TypeORM gives `[rows, count]` for UPDATE. */
-function updatedRows<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
-    return result[0] as T[];
-  }
-  return Array.isArray(result) ? (result as T[]) : [];
+// a user deleted between the check and the insert: the same 401 as a missing user
+const noAccountForLogin = (): UnauthenticatedError => new UnauthenticatedError('No active account found with the given credentials');
+const noAccountForToken = (): UnauthenticatedError => new UnauthenticatedError('No active account found for the given token.');
+
+/** The stored row of a freshly signed refresh token. */
+function issued(claims: TokenClaims, userId: number, familyId: string): NewRefreshToken {
+  return { jti: claims.jti, userId, familyId, issuedAt: new Date(claims.iat * 1000), expiresAt: new Date(claims.exp * 1000) };
 }
 
 /**
@@ -42,7 +42,9 @@ export class RefreshTokens implements OnApplicationBootstrap, OnModuleDestroy {
   private purgeTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly store: RefreshTokensRepository,
+    private readonly users: UsersRepository,
+    private readonly uow: UnitOfWork,
     private readonly tokens: TokenService,
     private readonly config: AppConfig,
     @Inject(LOGGER) logger: AppLogger,
@@ -65,7 +67,7 @@ export class RefreshTokens implements OnApplicationBootstrap, OnModuleDestroy {
   /** A new access/refresh pair starting a new family (login). */
   async startFamily(userId: number): Promise<TokenPair> {
     const refresh = this.tokens.sign('refresh', userId);
-    await this.store(this.ds.manager, refresh.claims, randomUUID());
+    await this.store.insert(issued(refresh.claims, userId, randomUUID()), noAccountForLogin);
     return { access: this.tokens.sign('access', userId).token, refresh: refresh.token };
   }
 
@@ -74,15 +76,14 @@ export class RefreshTokens implements OnApplicationBootstrap, OnModuleDestroy {
     if (!verified.ok) {
       throw tokenNotValid(verified.problem);
     }
+    const { userId } = verified;
     const { jti } = verified.claims;
-    const userId = Number(verified.claims.user_id);
     // before the store lookup: a deleted user's rows are gone with it (ON DELETE CASCADE)
-    const user = await this.ds.getRepository(User).findOne({ where: { id: userId }, select: { id: true, isActive: true } });
-    if (!user || !user.isActive) {
-      throw new UnauthenticatedError('No active account found for the given token.');
+    if (!(await this.users.isActive(userId))) {
+      throw noAccountForToken();
     }
     const next = this.tokens.sign('refresh', userId);
-    const outcome = await this.ds.transaction((m) => this.rotateInFamily(m, jti, userId, next.claims));
+    const outcome = await this.uow.run((tx) => this.rotateInFamily(tx, jti, userId, next.claims));
     if (outcome === 'unknown') {
       throw tokenNotValid('Token is invalid');
     }
@@ -93,54 +94,33 @@ export class RefreshTokens implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Everything that changes a family runs under that family's transaction advisory lock, taken
-   * before any row lock (same order everywhere, so no deadlock). Without it a successor inserted
-   * by a concurrent rotation could escape a family revocation whose UPDATE snapshot predates it.
+   * Everything that changes a family runs under that family's transaction advisory lock. Without
+   * it a successor inserted by a concurrent rotation could escape a family revocation whose UPDATE
+   * snapshot predates it.
    */
-  private async rotateInFamily(m: EntityManager, jti: string, userId: number, next: TokenClaims): Promise<'rotated' | 'unknown' | 'reused'> {
-    const [row] = (await m.query(`SELECT family_id FROM ecoflow_refresh_token WHERE jti = $1 AND user_id = $2`, [jti, userId])) as {
-      family_id: string;
-    }[];
-    if (!row) {
+  private async rotateInFamily(tx: Tx, jti: string, userId: number, next: TokenClaims): Promise<'rotated' | 'unknown' | 'reused'> {
+    const familyId = await this.store.familyOf(jti, userId, tx);
+    if (familyId === null) {
       return 'unknown';
     }
-    const familyId = row.family_id;
-    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('ecoflow_refresh_family:' || $1, 0))`, [familyId]);
+    await this.store.lockFamily(familyId, tx);
 
-    const rotated = updatedRows<{ jti: string }>(
-      await m.query(
-        `UPDATE ecoflow_refresh_token SET revoked_at = now(), replaced_by = $2
-         WHERE jti = $1 AND revoked_at IS NULL RETURNING jti`,
-        [jti, next.jti],
-      ),
-    );
-    if (rotated.length === 1) {
-      await this.store(m, next, familyId);
+    if (await this.store.revokeIfLive(jti, next.jti, tx)) {
+      await this.store.insert(issued(next, userId, familyId), noAccountForToken, tx);
       return 'rotated';
     }
 
     // REFRESH_REUSE_INTERVAL (spec §11): a token *rotated* (not logged out) moments ago, in a family
     // that still has a live token, is a parallel tab or poll, not theft: it gets a sibling token.
-    // clock_timestamp(), not now(): the transaction may have waited for the lock.
     const interval = this.config.auth.refreshReuseIntervalSec;
-    if (interval > 0) {
-      const graced = (await m.query(
-        `SELECT 1 FROM ecoflow_refresh_token t
-         WHERE t.jti = $1 AND t.replaced_by IS NOT NULL AND t.revoked_at > clock_timestamp() - make_interval(secs => $2)
-           AND EXISTS (SELECT 1 FROM ecoflow_refresh_token f WHERE f.family_id = t.family_id AND f.revoked_at IS NULL)`,
-        [jti, interval],
-      )) as unknown[];
-      if (graced.length === 1) {
-        await this.store(m, next, familyId);
-        return 'rotated';
-      }
+    if (interval > 0 && (await this.store.rotatedWithin(jti, interval, tx))) {
+      await this.store.insert(issued(next, userId, familyId), noAccountForToken, tx);
+      return 'rotated';
     }
 
     // reuse of a revoked token: it leaked, so every token of the family dies
-    const revoked = updatedRows<{ jti: string }>(
-      await m.query(`UPDATE ecoflow_refresh_token SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL RETURNING jti`, [familyId]),
-    );
-    this.log.warn({ user_id: userId, family_id: familyId, revoked: revoked.length }, 'refresh token reuse detected; family revoked');
+    const revoked = await this.store.revokeFamily(familyId, tx);
+    this.log.warn({ user_id: userId, family_id: familyId, revoked }, 'refresh token reuse detected; family revoked');
     return 'reused';
   }
 
@@ -150,17 +130,16 @@ export class RefreshTokens implements OnApplicationBootstrap, OnModuleDestroy {
     if (!verified.ok) {
       throw tokenNotValid(verified.problem);
     }
-    if (Number(verified.claims.user_id) !== callerId) {
+    if (verified.userId !== callerId) {
       throw new PermissionDeniedError();
     }
-    await this.ds.query(`UPDATE ecoflow_refresh_token SET revoked_at = now() WHERE jti = $1 AND revoked_at IS NULL`, [verified.claims.jti]);
+    await this.store.revoke(verified.claims.jti);
   }
 
   /** Deletes rows past their expiry; an expired token is refused by its signature check anyway. */
   async purgeExpired(): Promise<number> {
     try {
-      const result: unknown = await this.ds.query(`DELETE FROM ecoflow_refresh_token WHERE expires_at < now()`);
-      const count = Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+      const count = await this.store.deleteExpired();
       if (count > 0) {
         this.log.info({ count }, 'purged expired refresh tokens');
       }
@@ -169,17 +148,5 @@ export class RefreshTokens implements OnApplicationBootstrap, OnModuleDestroy {
       this.log.warn({ err }, 'refresh token purge failed; retrying at the next interval');
       return 0;
     }
-  }
-
-  private async store(m: EntityManager, claims: TokenClaims, familyId: string): Promise<void> {
-    await m.insert(RefreshToken, {
-      jti: claims.jti,
-      userId: Number(claims.user_id),
-      familyId,
-      issuedAt: new Date(claims.iat * 1000),
-      expiresAt: new Date(claims.exp * 1000),
-      revokedAt: null,
-      replacedBy: null,
-    });
   }
 }

@@ -17,7 +17,8 @@ export interface TokenClaims {
 /** Why a token was rejected, in simplejwt's words (spec §4.2). */
 export type TokenProblem = 'Token is invalid' | 'Token is expired' | 'Token has wrong type';
 
-export type VerifyResult = { ok: true; claims: TokenClaims } | { ok: false; problem: TokenProblem };
+/** `userId` is `claims.user_id` as a number: the one place that reads the string claim. */
+export type VerifyResult = { ok: true; claims: TokenClaims; userId: number } | { ok: false; problem: TokenProblem };
 
 /**
  * Header parameters that ask the verifier to fetch or trust a key, or to understand extensions
@@ -99,6 +100,6 @@ export class TokenService {
     if (claims.token_type !== expected) {
       return { ok: false, problem: 'Token has wrong type' };
     }
-    return { ok: true, claims };
+    return { ok: true, claims, userId: Number(claims.user_id) };
   }
 }

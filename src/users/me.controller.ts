@@ -1,8 +1,10 @@
 import { Body, Controller, Get, Patch, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../common/decorators';
+import { parseUpdateProfileInput } from './dto/profile.input';
 import type { User } from './user.entity';
-import { toUserView, UsersService, UserView } from './users.service';
+import { presentUser, UserView } from './users.presenter';
+import { UsersService } from './users.service';
 
 const USER_SCHEMA = {
   type: 'object',
@@ -30,20 +32,20 @@ export class MeController {
   @Get()
   @ApiOkResponse({ schema: USER_SCHEMA })
   me(@CurrentUser() user: User): UserView {
-    return toUserView(user);
+    return presentUser(user);
   }
 
   @Put()
   @ApiBody({ schema: PROFILE_BODY })
   @ApiOkResponse({ schema: USER_SCHEMA })
-  put(@CurrentUser() user: User, @Body() body: unknown): Promise<UserView> {
-    return this.users.updateProfile(user, body);
+  async put(@CurrentUser() user: User, @Body() body: unknown): Promise<UserView> {
+    return presentUser(await this.users.updateProfile(user, parseUpdateProfileInput(body)));
   }
 
   @Patch()
   @ApiBody({ schema: PROFILE_BODY })
   @ApiOkResponse({ schema: USER_SCHEMA })
-  patch(@CurrentUser() user: User, @Body() body: unknown): Promise<UserView> {
-    return this.users.updateProfile(user, body);
+  async patch(@CurrentUser() user: User, @Body() body: unknown): Promise<UserView> {
+    return presentUser(await this.users.updateProfile(user, parseUpdateProfileInput(body)));
   }
 }
