@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AlertClaimService } from '../alerts/alert-claim.service';
 import { CarbonLogService } from '../carbon/carbon-log.service';
 import type { DomainError } from '../common/errors';
@@ -10,9 +9,11 @@ import { sanitizeFilename } from '../integrations/crowd-prediction/crowd-predict
 import { CrowdPredictionClient } from '../integrations/crowd-prediction/crowd-prediction.client';
 import { CrowdPredictionError } from '../integrations/crowd-prediction/crowd-prediction.errors';
 import { GeminiClient } from '../integrations/gemini/gemini.client';
-import { Camera } from '../sites/camera.entity';
+import type { Camera } from '../sites/camera.entity';
+import { CamerasRepository } from '../sites/cameras.repository';
 import { deviceKeyMatches, hashDeviceKey } from '../sites/device-key';
-import { Zone } from '../sites/zone.entity';
+import type { Zone } from '../sites/zone.entity';
+import { ZonesRepository } from '../sites/zones.repository';
 import { crowdFailure, SensorErrors } from './detection.errors';
 import { decodedBytes, dimensionsAllowed, readImageInfo, sniffImageType } from './image-sniff';
 import type { RawUpload } from './multipart-upload';
@@ -60,7 +61,8 @@ export class DetectionService {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly ds: DataSource,
+    private readonly zones: ZonesRepository,
+    private readonly cameras: CamerasRepository,
     private readonly throttle: ZoneThrottle,
     private readonly crowd: CrowdPredictionClient,
     private readonly gemini: GeminiClient,
@@ -86,12 +88,7 @@ export class DetectionService {
     }
     // the camera's zone comes in the same query: a device posts for its own zone, so step 7
     // usually needs no second round trip
-    const camera = await this.ds
-      .getRepository(Camera)
-      .createQueryBuilder('c')
-      .leftJoinAndSelect('c.zone', 'z')
-      .where('c.apiKeyHash = :hash', { hash: hashDeviceKey(key) })
-      .getOne();
+    const camera = await this.cameras.findByKeyHashWithZone(hashDeviceKey(key));
     if (!camera || !deviceKeyMatches(key, camera.apiKeyHash)) {
       throw SensorErrors.invalidDeviceKey();
     }
@@ -124,7 +121,7 @@ export class DetectionService {
     // 7. zone
     const own = device.camera?.zone;
     const zone =
-      own && own.id === zoneId ? own : zoneId === UNREACHABLE_ID ? null : await this.ds.getRepository(Zone).findOne({ where: { id: zoneId } });
+      own && own.id === zoneId ? own : zoneId === UNREACHABLE_ID ? null : await this.zones.findById(zoneId);
     if (!zone) {
       throw SensorErrors.zoneNotFound();
     }
@@ -182,7 +179,7 @@ export class DetectionService {
     if (cameraId === null) {
       return null;
     }
-    const camera = cameraId === UNREACHABLE_ID ? null : await this.ds.getRepository(Camera).findOne({ where: { id: cameraId } });
+    const camera = cameraId === UNREACHABLE_ID ? null : await this.cameras.findById(cameraId);
     if (!camera) {
       throw SensorErrors.cameraNotFound();
     }
@@ -209,7 +206,7 @@ export class DetectionService {
    * `camera_id` no longer names one (400 Camera not found).
    */
   private async vanishedDuringDetection(zoneId: number, camera: Camera | null): Promise<DomainError> {
-    if (!(await this.ds.getRepository(Zone).existsBy({ id: zoneId }))) {
+    if (!(await this.zones.exists(zoneId))) {
       return SensorErrors.zoneNotFound();
     }
     if (camera === null) {

@@ -7,6 +7,8 @@ import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from '../common/api-docs';
 import { collectErrors } from '../common/body-validation';
 import { CamerasService } from './cameras.service';
 import { CameraDto, CameraInputDto, CameraWithKeyDto, DeviceKeyDto } from './dto/site.dto';
+import { parseCreateCamera, parseUpdateCamera } from './dto/site.input';
+import { presentCamera, presentCameraWithKey, presentDeviceKey } from './sites.presenter';
 
 @ApiTags('cameras')
 @ApiBearerAuth()
@@ -25,7 +27,7 @@ export class CamerasController {
     );
     const result = await this.cameras.list(page, { zoneId });
     res.setHeader('X-Total-Count', String(result.total));
-    return result.items;
+    return result.items.map(presentCamera);
   }
 
   @Post()
@@ -34,8 +36,10 @@ export class CamerasController {
   @ApiInput(CameraInputDto)
   @ApiCreatedResponse({ type: CameraWithKeyDto })
   @ApiAuth(true)
-  create(@Body() body: unknown): Promise<CameraWithKeyDto> {
-    return this.cameras.create(body);
+  async create(@Body() body: unknown): Promise<CameraWithKeyDto> {
+    const input = await parseCreateCamera(body, (id) => this.cameras.zoneExists(id));
+    const { detail, key } = await this.cameras.create(input);
+    return presentCameraWithKey(detail, key);
   }
 
   @Get(':id')
@@ -43,8 +47,8 @@ export class CamerasController {
   @ApiIdRoute('Camera')
   @ApiOkResponse({ type: CameraDto })
   @ApiAuth(false)
-  get(@Param('id') id: string): Promise<CameraDto> {
-    return this.cameras.get(parseId(id));
+  async get(@Param('id') id: string): Promise<CameraDto> {
+    return presentCamera(await this.cameras.get(parseId(id)));
   }
 
   @Put(':id')
@@ -55,7 +59,7 @@ export class CamerasController {
   @ApiOkResponse({ type: CameraDto })
   @ApiAuth(true)
   put(@Param('id') id: string, @Body() body: unknown): Promise<CameraDto> {
-    return this.cameras.update(parseId(id), body);
+    return this.update(parseId(id), body);
   }
 
   @Patch(':id')
@@ -66,7 +70,7 @@ export class CamerasController {
   @ApiOkResponse({ type: CameraDto })
   @ApiAuth(true)
   patch(@Param('id') id: string, @Body() body: unknown): Promise<CameraDto> {
-    return this.cameras.update(parseId(id), body);
+    return this.update(parseId(id), body);
   }
 
   @Delete(':id')
@@ -87,7 +91,14 @@ export class CamerasController {
   @ApiIdRoute('Camera')
   @ApiOkResponse({ type: DeviceKeyDto })
   @ApiAuth(true)
-  rotateKey(@Param('id') id: string): Promise<DeviceKeyDto> {
-    return this.cameras.rotateKey(parseId(id));
+  async rotateKey(@Param('id') id: string): Promise<DeviceKeyDto> {
+    return presentDeviceKey(await this.cameras.rotateKey(parseId(id)));
+  }
+
+  /** 404 before the body's 400 (spec §2). */
+  private async update(id: number, body: unknown): Promise<CameraDto> {
+    await this.cameras.assertExists(id);
+    const input = await parseUpdateCamera(body, (zid) => this.cameras.zoneExists(zid));
+    return presentCamera(await this.cameras.update(id, input));
   }
 }

@@ -1,137 +1,82 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { NotFoundError, ValidationError } from '../common/errors';
-import type { Page, Schema } from '../common/validation';
-import { validateWithRefs } from '../common/body-validation';
-import { Camera } from './camera.entity';
+import type { Page } from '../common/validation';
+import type { ListResult } from '../common/wire';
+import { CamerasRepository } from './cameras.repository';
 import { generateDeviceKey } from './device-key';
-import type { CameraDto, CameraWithKeyDto, DeviceKeyDto } from './dto/site.dto';
-import { SiteGraph } from './site-graph';
-import { presentCamera } from './sites.presenter';
-import { definedOnly, mapForeignKeyViolation, type ListResult } from '../common/wire';
+import type { CreateCameraInput, UpdateCameraInput } from './dto/site.input';
+import { SiteGraph, type CameraDetail } from './site-graph';
 
-const CAMERA_FIELDS = {
-  name: { kind: 'string', max: 255, required: true },
-  zone_id: { kind: 'pk', required: true },
-  is_active: { kind: 'bool', default: true },
-} satisfies Schema;
+/** A device key as issued: shown to the caller once, only its SHA-256 is stored. */
+export interface IssuedDeviceKey {
+  cameraId: number;
+  key: string;
+}
 
 @Injectable()
 export class CamerasService {
   constructor(
-    @InjectRepository(Camera) private readonly cameras: Repository<Camera>,
+    private readonly cameras: CamerasRepository,
     private readonly graph: SiteGraph,
   ) {}
 
-  async list(page: Page, filter: { zoneId?: number }): Promise<ListResult<CameraDto>> {
-    const [rows, total] = await this.cameras.findAndCount({
-      where: filter.zoneId === undefined ? {} : { zoneId: filter.zoneId },
-      order: { id: 'ASC' },
-      skip: page.offset,
-      take: page.limit,
-    });
-    return { items: await this.present(rows), total };
+  async list(page: Page, filter: { zoneId?: number }): Promise<ListResult<CameraDetail>> {
+    const { items, total } = await this.cameras.findPage(page, filter);
+    return { items: await this.graph.cameraDetails(items), total };
   }
 
-  async get(id: number): Promise<CameraDto> {
-    return this.presentOne(await this.load(id));
+  async get(id: number): Promise<CameraDetail> {
+    const camera = await this.cameras.findById(id);
+    const [detail] = camera ? await this.graph.cameraDetails([camera]) : [];
+    if (!detail) {
+      throw new NotFoundError('Camera'); // or its zone was deleted meanwhile
+    }
+    return detail;
+  }
+
+  /** 404 unless it exists: PUT and PATCH answer that before validating the body (spec §2). */
+  async assertExists(id: number): Promise<void> {
+    if (!(await this.cameras.exists(id))) {
+      throw new NotFoundError('Camera');
+    }
+  }
+
+  /** The `zone_id` check of the body validation (through SiteGraph, which tests hook). */
+  zoneExists(id: number): Promise<boolean> {
+    return this.graph.zoneExists(id);
   }
 
   /** The device key is returned here once; only its SHA-256 is stored. */
-  async create(body: unknown): Promise<CameraWithKeyDto> {
-    const v = await validateWithRefs(body, CAMERA_FIELDS, { partial: false }, { zone_id: (id) => this.graph.zoneExists(id) });
-    const zoneGone = (): ValidationError => ValidationError.invalidPk('zone_id', (body as Record<string, unknown>).zone_id);
+  async create(input: CreateCameraInput): Promise<{ detail: CameraDetail; key: IssuedDeviceKey }> {
     const { key, hash } = generateDeviceKey();
     const now = new Date();
-    let camera: Camera;
-    try {
-      camera = await this.cameras.save(
-        this.cameras.create({
-          zoneId: v.zone_id,
-          name: v.name,
-          isActive: v.is_active ?? true,
-          createdAt: now,
-          apiKeyHash: hash,
-          apiKeyCreatedAt: now,
-        }),
-      );
-    } catch (err) {
-      // the zone was deleted after the existence check
-      throw await mapForeignKeyViolation(err, { zone_id: zoneGone });
-    }
-    try {
-      return { ...(await this.presentOne(camera)), device_key: key };
-    } catch (err) {
+    const camera = await this.cameras.insert({ ...input, createdAt: now, apiKeyHash: hash, apiKeyCreatedAt: now });
+    const [detail] = await this.graph.cameraDetails([camera]);
+    if (!detail) {
       // inserted, then its zone (or organization) was deleted before we read it back
-      throw err instanceof NotFoundError ? zoneGone() : err;
+      throw ValidationError.invalidPk('zone_id', input.zoneId);
     }
+    return { detail, key: { cameraId: camera.id, key } };
   }
 
-  /** PUT and PATCH alike; `zone_id` moves the camera. 404 before body validation. */
-  async update(id: number, body: unknown): Promise<CameraDto> {
-    await this.load(id);
-    const v = await validateWithRefs(body, CAMERA_FIELDS, { partial: true }, { zone_id: (zid) => this.graph.zoneExists(zid) });
-    const patch = definedOnly({ zoneId: v.zone_id, name: v.name, isActive: v.is_active });
-    if (Object.keys(patch).length) {
-      try {
-        await this.cameras.update({ id }, patch);
-      } catch (err) {
-        // the target zone was deleted after the existence check; if the camera itself went,
-        // the update matched no row and get() below answers 404
-        throw await mapForeignKeyViolation(err, { zone_id: () => ValidationError.invalidPk('zone_id', (body as Record<string, unknown>).zone_id) });
-      }
-    }
+  /** PUT and PATCH alike; `zoneId` moves the camera. A camera deleted meanwhile answers 404. */
+  async update(id: number, input: UpdateCameraInput): Promise<CameraDetail> {
+    await this.cameras.update(id, input);
     return this.get(id);
   }
 
   async remove(id: number): Promise<void> {
-    const res = await this.cameras.createQueryBuilder().delete().from(Camera).where('id = :id', { id }).returning('id').execute();
-    if (!(res.raw as unknown[]).length) {
+    if (!(await this.cameras.delete(id))) {
       throw new NotFoundError('Camera');
     }
   }
 
-  /** Replaces the stored hash in one statement, so the previous key stops working at once. */
-  async rotateKey(id: number): Promise<DeviceKeyDto> {
+  /** The previous key stops working at once. */
+  async rotateKey(id: number): Promise<IssuedDeviceKey> {
     const { key, hash } = generateDeviceKey();
-    const res = await this.cameras
-      .createQueryBuilder()
-      .update(Camera)
-      .set({ apiKeyHash: hash, apiKeyCreatedAt: new Date() })
-      .where('id = :id', { id })
-      .returning('id')
-      .execute();
-    if (!(res.raw as unknown[]).length) {
+    if (!(await this.cameras.replaceKeyHash(id, hash, new Date()))) {
       throw new NotFoundError('Camera');
     }
-    return { id, device_key: key };
-  }
-
-  private async load(id: number): Promise<Camera> {
-    const camera = await this.cameras.findOneBy({ id });
-    if (!camera) {
-      throw new NotFoundError('Camera');
-    }
-    return camera;
-  }
-
-  private async presentOne(camera: Camera): Promise<CameraDto> {
-    const [dto] = await this.present([camera]);
-    if (!dto) {
-      throw new NotFoundError('Camera'); // its zone was deleted meanwhile
-    }
-    return dto;
-  }
-
-  private async present(rows: Camera[]): Promise<CameraDto[]> {
-    const zones = await this.graph.zonesById(rows.map((c) => c.zoneId));
-    const orgs = await this.graph.organizationsById([...zones.values()].map((z) => z.organizationId));
-    // a row whose zone or organization vanished between the queries is being cascade-deleted: skip it
-    return rows.flatMap((c) => {
-      const zone = zones.get(c.zoneId);
-      const org = zone && orgs.get(zone.organizationId);
-      return zone && org ? [presentCamera(c, zone, org)] : [];
-    });
+    return { cameraId: id, key };
   }
 }

@@ -5,7 +5,9 @@ import { Roles } from '../common/decorators';
 import { parseId, parsePage } from '../common/validation';
 import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from '../common/api-docs';
 import { OrganizationDto, OrganizationInputDto } from './dto/site.dto';
+import { parseCreateOrganization, parseUpdateOrganization } from './dto/site.input';
 import { OrganizationsService } from './organizations.service';
+import { presentOrganization } from './sites.presenter';
 
 @ApiTags('organizations')
 @ApiBearerAuth()
@@ -20,7 +22,7 @@ export class OrganizationsController {
   async list(@Query() query: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<OrganizationDto[]> {
     const result = await this.organizations.list(parsePage(query));
     res.setHeader('X-Total-Count', String(result.total));
-    return result.items;
+    return result.items.map(presentOrganization);
   }
 
   @Post()
@@ -29,8 +31,8 @@ export class OrganizationsController {
   @ApiInput(OrganizationInputDto)
   @ApiCreatedResponse({ type: OrganizationDto })
   @ApiAuth(true)
-  create(@Body() body: unknown): Promise<OrganizationDto> {
-    return this.organizations.create(body);
+  async create(@Body() body: unknown): Promise<OrganizationDto> {
+    return presentOrganization(await this.organizations.create(await parseCreateOrganization(body)));
   }
 
   @Get(':id')
@@ -38,8 +40,8 @@ export class OrganizationsController {
   @ApiIdRoute('Organization')
   @ApiOkResponse({ type: OrganizationDto })
   @ApiAuth(false)
-  get(@Param('id') id: string): Promise<OrganizationDto> {
-    return this.organizations.get(parseId(id));
+  async get(@Param('id') id: string): Promise<OrganizationDto> {
+    return presentOrganization(await this.organizations.get(parseId(id)));
   }
 
   @Put(':id')
@@ -50,7 +52,7 @@ export class OrganizationsController {
   @ApiOkResponse({ type: OrganizationDto })
   @ApiAuth(true)
   put(@Param('id') id: string, @Body() body: unknown): Promise<OrganizationDto> {
-    return this.organizations.update(parseId(id), body);
+    return this.update(parseId(id), body);
   }
 
   @Patch(':id')
@@ -61,7 +63,7 @@ export class OrganizationsController {
   @ApiOkResponse({ type: OrganizationDto })
   @ApiAuth(true)
   patch(@Param('id') id: string, @Body() body: unknown): Promise<OrganizationDto> {
-    return this.organizations.update(parseId(id), body);
+    return this.update(parseId(id), body);
   }
 
   @Delete(':id')
@@ -73,5 +75,11 @@ export class OrganizationsController {
   @ApiAuth(true)
   async remove(@Param('id') id: string): Promise<void> {
     await this.organizations.remove(parseId(id));
+  }
+
+  /** 404 before the body's 400 (spec §2). */
+  private async update(id: number, body: unknown): Promise<OrganizationDto> {
+    await this.organizations.assertExists(id);
+    return presentOrganization(await this.organizations.update(id, await parseUpdateOrganization(body)));
   }
 }

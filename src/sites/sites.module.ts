@@ -1,22 +1,24 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { CarbonModule } from '../carbon/carbon.module';
-import { Camera } from './camera.entity';
 import { CamerasController } from './cameras.controller';
+import { CamerasRepository } from './cameras.repository';
 import { CamerasService } from './cameras.service';
-import { Organization } from './organization.entity';
 import { OrganizationsController } from './organizations.controller';
+import { OrganizationsRepository } from './organizations.repository';
 import { OrganizationsService } from './organizations.service';
 import { SiteGraph } from './site-graph';
-import { Zone } from './zone.entity';
 import { ZonesController } from './zones.controller';
+import { ZonesRepository } from './zones.repository';
 import { ZonesService } from './zones.service';
 
-/** Organizations, zones and cameras (spec §4.1, §4.3), device keys included. */
+/**
+ * Organizations, zones and cameras (spec §4.1, §4.3), device keys included. Other features read
+ * sites through SiteGraph (existence checks) and the zone and camera repositories (the sensor).
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([Organization, Zone, Camera]), CarbonModule],
+  imports: [CarbonModule],
   controllers: [OrganizationsController, ZonesController, CamerasController],
-  providers: [SiteGraph, OrganizationsService, ZonesService, CamerasService],
-  exports: [SiteGraph],
+  providers: [OrganizationsRepository, ZonesRepository, CamerasRepository, SiteGraph, OrganizationsService, ZonesService, CamerasService],
+  exports: [SiteGraph, ZonesRepository, CamerasRepository],
 })
 export class SitesModule {}

@@ -1,8 +1,20 @@
 import { decimalString } from '../common/validation';
 import { isoTimestamp } from '../common/wire';
 import type { Camera } from './camera.entity';
-import type { CameraDto, CameraSummaryDto, OrganizationDto, OrganizationRefDto, ZoneDto, ZoneRefDto, ZoneSummaryDto } from './dto/site.dto';
+import type { IssuedDeviceKey } from './cameras.service';
+import type {
+  CameraDto,
+  CameraSummaryDto,
+  CameraWithKeyDto,
+  DeviceKeyDto,
+  OrganizationDto,
+  OrganizationRefDto,
+  ZoneDto,
+  ZoneRefDto,
+  ZoneSummaryDto,
+} from './dto/site.dto';
 import type { Organization } from './organization.entity';
+import type { CameraDetail, OrganizationTree, ZoneDetail } from './site-graph';
 import type { Zone } from './zone.entity';
 
 // Entities → the wire shapes of spec §4.1 (field order as in the spec).
@@ -19,7 +31,7 @@ export function zoneSummary(z: Zone, cameras: Camera[]): ZoneSummaryDto {
   return { id: z.id, name: z.name, zone_type: z.zoneType, capacity: z.capacity, cameras: cameras.map(cameraSummary) };
 }
 
-export function presentOrganization(o: Organization, zones: Zone[], camerasByZone: Map<number, Camera[]>): OrganizationDto {
+export function presentOrganization({ organization: o, zones }: OrganizationTree): OrganizationDto {
   return {
     id: o.id,
     name: o.name,
@@ -27,11 +39,11 @@ export function presentOrganization(o: Organization, zones: Zone[], camerasByZon
     total_capacity: o.totalCapacity,
     latitude: decimalString(o.latitude),
     longitude: decimalString(o.longitude),
-    zones: zones.map((z) => zoneSummary(z, camerasByZone.get(z.id) ?? [])),
+    zones: zones.map(({ zone, cameras }) => zoneSummary(zone, cameras)),
   };
 }
 
-export function presentZone(z: Zone, org: Organization, cameras: Camera[]): ZoneDto {
+export function presentZone({ zone: z, organization, cameras }: ZoneDetail): ZoneDto {
   return {
     id: z.id,
     name: z.name,
@@ -39,7 +51,7 @@ export function presentZone(z: Zone, org: Organization, cameras: Camera[]): Zone
     capacity: z.capacity,
     latitude: decimalString(z.latitude),
     longitude: decimalString(z.longitude),
-    organization: organizationRef(org),
+    organization: organizationRef(organization),
     cameras: cameras.map(cameraSummary),
   };
 }
@@ -48,13 +60,22 @@ export function zoneRef(z: Zone, org: Organization): ZoneRefDto {
   return { id: z.id, name: z.name, zone_type: z.zoneType, organization: organizationRef(org) };
 }
 
-export function presentCamera(c: Camera, zone: Zone, org: Organization): CameraDto {
+export function presentCamera({ camera: c, zone, organization }: CameraDetail): CameraDto {
   return {
     id: c.id,
     name: c.name,
     is_active: c.isActive,
-    zone: zoneRef(zone, org),
+    zone: zoneRef(zone, organization),
     created_at: isoTimestamp(c.createdAt),
     has_device_key: c.apiKeyHash !== null,
   };
+}
+
+/** POST /cameras/: the camera plus its device key, shown this once. */
+export function presentCameraWithKey(detail: CameraDetail, issued: IssuedDeviceKey): CameraWithKeyDto {
+  return { ...presentCamera(detail), device_key: issued.key };
+}
+
+export function presentDeviceKey(issued: IssuedDeviceKey): DeviceKeyDto {
+  return { id: issued.cameraId, device_key: issued.key };
 }

@@ -6,6 +6,8 @@ import { parseId, parseOptionalIdQuery, parsePage } from '../common/validation';
 import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from '../common/api-docs';
 import { collectErrors } from '../common/body-validation';
 import { ZoneDto, ZoneInputDto } from './dto/site.dto';
+import { parseCreateZone, parseUpdateZone } from './dto/site.input';
+import { presentZone } from './sites.presenter';
 import { ZonesService } from './zones.service';
 
 @ApiTags('zones')
@@ -25,7 +27,7 @@ export class ZonesController {
     );
     const result = await this.zones.list(page, { orgId });
     res.setHeader('X-Total-Count', String(result.total));
-    return result.items;
+    return result.items.map(presentZone);
   }
 
   @Post()
@@ -34,8 +36,9 @@ export class ZonesController {
   @ApiInput(ZoneInputDto)
   @ApiCreatedResponse({ type: ZoneDto })
   @ApiAuth(true)
-  create(@Body() body: unknown): Promise<ZoneDto> {
-    return this.zones.create(body);
+  async create(@Body() body: unknown): Promise<ZoneDto> {
+    const input = await parseCreateZone(body, (id) => this.zones.organizationExists(id));
+    return presentZone(await this.zones.create(input));
   }
 
   @Get(':id')
@@ -43,8 +46,8 @@ export class ZonesController {
   @ApiIdRoute('Zone')
   @ApiOkResponse({ type: ZoneDto })
   @ApiAuth(false)
-  get(@Param('id') id: string): Promise<ZoneDto> {
-    return this.zones.get(parseId(id));
+  async get(@Param('id') id: string): Promise<ZoneDto> {
+    return presentZone(await this.zones.get(parseId(id)));
   }
 
   @Put(':id')
@@ -55,7 +58,7 @@ export class ZonesController {
   @ApiOkResponse({ type: ZoneDto })
   @ApiAuth(true)
   put(@Param('id') id: string, @Body() body: unknown): Promise<ZoneDto> {
-    return this.zones.update(parseId(id), body);
+    return this.update(parseId(id), body);
   }
 
   @Patch(':id')
@@ -66,7 +69,7 @@ export class ZonesController {
   @ApiOkResponse({ type: ZoneDto })
   @ApiAuth(true)
   patch(@Param('id') id: string, @Body() body: unknown): Promise<ZoneDto> {
-    return this.zones.update(parseId(id), body);
+    return this.update(parseId(id), body);
   }
 
   @Delete(':id')
@@ -78,5 +81,12 @@ export class ZonesController {
   @ApiAuth(true)
   async remove(@Param('id') id: string): Promise<void> {
     await this.zones.remove(parseId(id));
+  }
+
+  /** 404 before the body's 400 (spec §2). */
+  private async update(id: number, body: unknown): Promise<ZoneDto> {
+    await this.zones.assertExists(id);
+    const input = await parseUpdateZone(body, (oid) => this.zones.organizationExists(oid));
+    return presentZone(await this.zones.update(id, input));
   }
 }

@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In, type Repository } from 'typeorm';
+import { ValidationError } from '../common/errors';
+import type { Page } from '../common/validation';
+import { mapForeignKeyViolation, type ListResult } from '../common/wire';
+import { BaseRepository, type Tx } from '../database/unit-of-work';
+import { Camera } from './camera.entity';
+import { groupBy } from './group-by';
+
+/** The columns a new camera is written with (the id is generated). */
+export type NewCamera = Omit<Camera, 'id' | 'zone'>;
+export type CameraPatch = Partial<Pick<Camera, 'zoneId' | 'name' | 'isActive'>>;
+
+/** Every query of `lims_camera`, device-key lookups included. */
+@Injectable()
+export class CamerasRepository extends BaseRepository {
+  constructor(ds: DataSource) {
+    super(ds);
+  }
+
+  private repo(tx?: Tx): Repository<Camera> {
+    return this.manager(tx).getRepository(Camera);
+  }
+
+  /** Id ascending, optionally of one zone (an unknown one gives an empty page). */
+  async findPage(page: Page, filter: { zoneId?: number }, tx?: Tx): Promise<ListResult<Camera>> {
+    const [items, total] = await this.repo(tx).findAndCount({
+      where: filter.zoneId === undefined ? {} : { zoneId: filter.zoneId },
+      order: { id: 'ASC' },
+      skip: page.offset,
+      take: page.limit,
+    });
+    return { items, total };
+  }
+
+  findById(id: number, tx?: Tx): Promise<Camera | null> {
+    return this.repo(tx).findOneBy({ id });
+  }
+
+  exists(id: number, tx?: Tx): Promise<boolean> {
+    return this.repo(tx).existsBy({ id });
+  }
+
+  /** Per zone, its cameras id ascending (one query for a whole page). */
+  async findByZoneIds(zoneIds: number[], tx?: Tx): Promise<Map<number, Camera[]>> {
+    if (!zoneIds.length) {
+      return new Map();
+    }
+    const rows = await this.repo(tx).find({ where: { zoneId: In(zoneIds) }, order: { id: 'ASC' } });
+    return groupBy(rows, (c) => c.zoneId);
+  }
+
+  /**
+   * The camera whose stored key hash is `hash`, with its zone in the same query: a device posts
+   * for its own zone, so the sensor's zone lookup usually needs no second round trip (`camera.zone`).
+   */
+  findByKeyHashWithZone(hash: string, tx?: Tx): Promise<Camera | null> {
+    return this.repo(tx).createQueryBuilder('c').leftJoinAndSelect('c.zone', 'z').where('c.apiKeyHash = :hash', { hash }).getOne();
+  }
+
+  /** A zone deleted after the caller's existence check answers 400 `Invalid pk`, not 500. */
+  async insert(values: NewCamera, tx?: Tx): Promise<Camera> {
+    const repo = this.repo(tx);
+    try {
+      return await repo.save(repo.create(values));
+    } catch (err) {
+      throw await mapForeignKeyViolation(err, { zone_id: () => ValidationError.invalidPk('zone_id', values.zoneId) });
+    }
+  }
+
+  /**
+   * Matches no row when the camera itself is gone (the caller's read-back answers 404); a target
+   * zone deleted after the existence check answers 400 `Invalid pk`.
+   */
+  async update(id: number, patch: CameraPatch, tx?: Tx): Promise<void> {
+    if (!Object.keys(patch).length) {
+      return;
+    }
+    try {
+      await this.repo(tx).update({ id }, patch);
+    } catch (err) {
+      throw await mapForeignKeyViolation(err, { zone_id: () => ValidationError.invalidPk('zone_id', patch.zoneId) });
+    }
+  }
+
+  /** Replaces the stored hash in one statement, so the previous key stops working at once. False when there is no such camera. */
+  async replaceKeyHash(id: number, hash: string, at: Date, tx?: Tx): Promise<boolean> {
+    const res = await this.repo(tx)
+      .createQueryBuilder()
+      .update(Camera)
+      .set({ apiKeyHash: hash, apiKeyCreatedAt: at })
+      .where('id = :id', { id })
+      .returning('id')
+      .execute();
+    return (res.raw as unknown[]).length > 0;
+  }
+
+  /** Its alerts go with it (ON DELETE CASCADE). False when there was no such row. */
+  async delete(id: number, tx?: Tx): Promise<boolean> {
+    const res = await this.repo(tx).createQueryBuilder().delete().from(Camera).where('id = :id', { id }).returning('id').execute();
+    return (res.raw as unknown[]).length > 0;
+  }
+}

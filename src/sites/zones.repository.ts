@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In, type Repository } from 'typeorm';
+import { ValidationError } from '../common/errors';
+import type { Page } from '../common/validation';
+import { mapForeignKeyViolation, type ListResult } from '../common/wire';
+import { BaseRepository, type Tx } from '../database/unit-of-work';
+import { groupBy } from './group-by';
+import { Zone } from './zone.entity';
+
+/** The columns a new zone is written with (the id is generated). */
+export type NewZone = Omit<Zone, 'id' | 'organization' | 'cameras'>;
+export type ZonePatch = Partial<NewZone>;
+
+/** Every query of `lims_zone`. */
+@Injectable()
+export class ZonesRepository extends BaseRepository {
+  constructor(ds: DataSource) {
+    super(ds);
+  }
+
+  private repo(tx?: Tx): Repository<Zone> {
+    return this.manager(tx).getRepository(Zone);
+  }
+
+  /** Id ascending, optionally of one organization (an unknown one gives an empty page). */
+  async findPage(page: Page, filter: { orgId?: number }, tx?: Tx): Promise<ListResult<Zone>> {
+    const [items, total] = await this.repo(tx).findAndCount({
+      where: filter.orgId === undefined ? {} : { organizationId: filter.orgId },
+      order: { id: 'ASC' },
+      skip: page.offset,
+      take: page.limit,
+    });
+    return { items, total };
+  }
+
+  findById(id: number, tx?: Tx): Promise<Zone | null> {
+    return this.repo(tx).findOneBy({ id });
+  }
+
+  exists(id: number, tx?: Tx): Promise<boolean> {
+    return this.repo(tx).existsBy({ id });
+  }
+
+  async findByIds(ids: number[], tx?: Tx): Promise<Map<number, Zone>> {
+    const unique = [...new Set(ids)];
+    if (!unique.length) {
+      return new Map();
+    }
+    const rows = await this.repo(tx).findBy({ id: In(unique) });
+    return new Map(rows.map((z) => [z.id, z]));
+  }
+
+  /** Per organization, its zones id ascending (one query for a whole page). */
+  async findByOrganizationIds(orgIds: number[], tx?: Tx): Promise<Map<number, Zone[]>> {
+    if (!orgIds.length) {
+      return new Map();
+    }
+    const rows = await this.repo(tx).find({ where: { organizationId: In(orgIds) }, order: { id: 'ASC' } });
+    return groupBy(rows, (z) => z.organizationId);
+  }
+
+  /** An organization deleted after the caller's existence check answers 400 `Invalid pk`, not 500. */
+  async insert(values: NewZone, tx?: Tx): Promise<Zone> {
+    const repo = this.repo(tx);
+    try {
+      return await repo.save(repo.create(values));
+    } catch (err) {
+      throw await mapForeignKeyViolation(err, { organization_id: () => ValidationError.invalidPk('organization_id', values.organizationId) });
+    }
+  }
+
+  /**
+   * Matches no row when the zone itself is gone (the caller's read-back answers 404); a target
+   * organization deleted after the existence check answers 400 `Invalid pk`.
+   */
+  async update(id: number, patch: ZonePatch, tx?: Tx): Promise<void> {
+    if (!Object.keys(patch).length) {
+      return;
+    }
+    try {
+      await this.repo(tx).update({ id }, patch);
+    } catch (err) {
+      throw await mapForeignKeyViolation(err, { organization_id: () => ValidationError.invalidPk('organization_id', patch.organizationId) });
+    }
+  }
+
+  /** Cameras, alerts and carbon logs go with it (ON DELETE CASCADE). False when there was no such row. */
+  async delete(id: number, tx?: Tx): Promise<boolean> {
+    const res = await this.repo(tx).createQueryBuilder().delete().from(Zone).where('id = :id', { id }).returning('id').execute();
+    return (res.raw as unknown[]).length > 0;
+  }
+}
