@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { Camera } from '../sites/camera.entity';
 import { SitesModule } from '../sites/sites.module';
 import { AlertClaimService } from './alert-claim.service';
 import { AlertsController } from './alerts.controller';
@@ -9,7 +7,7 @@ import { AlertsService } from './alerts.service';
 
 /** Alert CRUD (spec §4.3) and the race-free open-alert claim used by detection. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Camera]), SitesModule],
+  imports: [SitesModule],
   controllers: [AlertsController],
   providers: [AlertsRepository, AlertClaimService, AlertsService],
   exports: [AlertClaimService],

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import type { RefCheck } from '../common/body-validation';
 import { type DomainError, NotFoundError, ValidationError } from '../common/errors';
 import type { Page } from '../common/validation';
 import type { ListResult } from '../common/wire';
-import { Camera } from '../sites/camera.entity';
+import { CamerasRepository } from '../sites/cameras.repository';
 import { SiteGraph } from '../sites/site-graph';
 import type { Alert } from './alert.entity';
 import { AlertsRepository } from './alerts.repository';
@@ -17,13 +15,12 @@ export class AlertsService {
   constructor(
     private readonly alerts: AlertsRepository,
     private readonly graph: SiteGraph,
-    // TODO(issue 13): sites' CamerasRepository once SitesModule exports it
-    @InjectRepository(Camera) private readonly cameras: Repository<Camera>,
+    private readonly cameras: CamerasRepository,
   ) {}
 
   /** The existence checks of the `zone_id` and `camera_id` fields (DRF's `Invalid pk`). */
   refChecks(): { zone_id: RefCheck; camera_id: RefCheck } {
-    return { zone_id: (id) => this.graph.zoneExists(id), camera_id: (id) => this.cameras.existsBy({ id }) };
+    return { zone_id: (id) => this.graph.zoneExists(id), camera_id: (id) => this.graph.cameraExists(id) };
   }
 
   list(page: Page, filter: AlertFilter): Promise<ListResult<Alert>> {
@@ -42,7 +39,7 @@ export class AlertsService {
   async create(input: CreateAlertInput): Promise<Alert> {
     const { zoneId, cameraId } = input;
     if (cameraId !== null) {
-      const camera = await this.cameras.findOneBy({ id: cameraId });
+      const camera = await this.cameras.findById(cameraId);
       if (!camera) {
         // deleted since the existence check
         throw (await this.vanishedRefs(input)) ?? ValidationError.invalidPk('camera_id', input.sent.camera_id);
@@ -81,7 +78,7 @@ export class AlertsService {
     if (!(await this.graph.zoneExists(input.zoneId))) {
       fields.zone_id = [ValidationError.invalidPkMessage(input.sent.zone_id)];
     }
-    if (input.cameraId !== null && !(await this.cameras.existsBy({ id: input.cameraId }))) {
+    if (input.cameraId !== null && !(await this.graph.cameraExists(input.cameraId))) {
       fields.camera_id = [ValidationError.invalidPkMessage(input.sent.camera_id)];
     }
     return Object.keys(fields).length ? new ValidationError(fields) : null;
