@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { AlertsModule } from './alerts/alerts.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { BodyParsingInterceptor } from './common/body-parsing';
@@ -9,10 +10,12 @@ import { LOGGER, type AppLogger } from './common/logger';
 import { RouteTable } from './common/route-table';
 import { AppConfig } from './config/config';
 import { DatabaseModule } from './database/database.module';
+import { DetectionModule } from './detection/detection.module';
 import { HealthModule } from './health/health.module';
 import { RedisModule } from './integrations/redis/redis.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { ObservabilityModule } from './observability/observability.module';
-import { FEATURE_MODULES } from './features';
+import { SitesModule } from './sites/sites.module';
 
 /** Configuration, logger and other process-wide singletons, visible to every module. */
 @Global()
@@ -33,7 +36,20 @@ export class AppModule {
   static forRoot(config: AppConfig, logger: AppLogger, extraModules: Type[] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, logger), DatabaseModule, RedisModule, ObservabilityModule, AuthModule, HealthModule, ...FEATURE_MODULES, ...extraModules],
+      // the one module list: infrastructure, then features (a new feature adds its module here)
+      imports: [
+        CoreModule.forRoot(config, logger),
+        DatabaseModule,
+        RedisModule,
+        ObservabilityModule,
+        AuthModule,
+        HealthModule,
+        DetectionModule,
+        SitesModule,
+        AlertsModule,
+        NotificationsModule,
+        ...extraModules,
+      ],
       providers: [
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },
