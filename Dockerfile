@@ -6,16 +6,19 @@
 # reachable where it runs.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# ---- build: all dependencies, compile TypeScript to dist/ ----
-FROM ${NODE_IMAGE} AS build
-# --ignore-scripts: no install script runs, whatever npm version the base image bundles
+# ---- npm settings shared by the two stages that run npm ----
+# --ignore-scripts (below): no install script runs, whatever npm version the base image bundles
 # (package.json's allowScripts is honoured by npm 11 only); sharp and argon2 need none, their
 # binaries come as per-platform packages. logs-max=0: npm writes no debug log files.
+FROM ${NODE_IMAGE} AS npm-base
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
     NPM_CONFIG_AUDIT=false \
     NPM_CONFIG_LOGS_MAX=0
 WORKDIR /app
+
+# ---- build: all dependencies, compile TypeScript to dist/ ----
+FROM npm-base AS build
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
@@ -23,12 +26,7 @@ COPY src ./src
 RUN npm run build
 
 # ---- production dependencies only (no dev, so no PGlite, TypeScript or eslint) ----
-FROM ${NODE_IMAGE} AS prod-deps
-ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
-    NPM_CONFIG_FUND=false \
-    NPM_CONFIG_AUDIT=false \
-    NPM_CONFIG_LOGS_MAX=0
-WORKDIR /app
+FROM npm-base AS prod-deps
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && rm -rf /root/.npm /tmp/*
 

@@ -4,26 +4,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, REAL_POSTGRES, REAL_REDIS_URL, TestDatabase } from '../support/database';
 import { TEST_JWT_SECRET } from '../support/test-app';
+import { repoRoot } from '../support/repo-root';
 
 /**
  * The entrypoint exactly as the image runs it: `npm run build` (tsc -p tsconfig.build.json, here
  * into a temporary outDir so parallel runs never share dist/), then `node dist/main.js` as a child
  * process with only the environment given here.
  */
-function repoRoot(): string {
-  let dir = process.cwd();
-  while (!existsSync(join(dir, 'tsconfig.build.json'))) {
-    const up = dirname(dir);
-    assert.notEqual(up, dir, 'run the tests from the repository');
-    dir = up;
-  }
-  return dir;
-}
-
 const root = repoRoot();
 
 interface Service {

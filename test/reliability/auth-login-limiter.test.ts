@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { PasswordHasher } from '../../src/auth/password-hasher';
 import { RedisClient } from '../../src/integrations/redis/redis.client';
 import { REAL_POSTGRES, REAL_REDIS_URL } from '../support/database';
 import { startTestApp, TestApp, TestResponse } from '../support/test-app';
+import { shareRedisPrefix } from '../support/env';
 
 const PASSWORD = 'limiter-pass-123';
 const LOCKED = { detail: 'Too many failed login attempts. Try again later.' };
@@ -45,16 +45,14 @@ describe('login limit is atomic under concurrency', () => {
   let one: TestApp;
   let two: TestApp;
   let hash: string;
-  const savedFixed = process.env.REDIS_KEY_PREFIX_FIXED;
-  const savedPrefix = process.env.REDIS_KEY_PREFIX;
+  let restoreEnv = (): void => undefined;
   const on = (i: number): TestApp => (i % 2 === 0 ? one : two);
   const login = (t: TestApp, email: string, password: string, ip: string): Promise<TestResponse> =>
     t.request('POST', '/auth/login/', { body: { email, password }, headers: { 'x-forwarded-for': ip } });
 
   before(async () => {
     // two replicas of one deployment share the Redis key prefix
-    process.env.REDIS_KEY_PREFIX_FIXED = '1';
-    process.env.REDIS_KEY_PREFIX = `ecoflow-test:limiter:${randomBytes(4).toString('hex')}:`;
+    restoreEnv = shareRedisPrefix('limiter');
     const env = { TRUST_PROXY: '1', LOGIN_MAX_FAILURES_PER_IP: '20', DB_POOL_MAX: '10' };
     one = await startTestApp({ env });
     two = TWO ? await startTestApp({ env, db: one.db }) : one;
@@ -67,16 +65,7 @@ describe('login limit is atomic under concurrency', () => {
       await two.close();
     }
     await one.close();
-    for (const [k, v] of [
-      ['REDIS_KEY_PREFIX_FIXED', savedFixed],
-      ['REDIS_KEY_PREFIX', savedPrefix],
-    ] as const) {
-      if (v === undefined) {
-        delete process.env[k];
-      } else {
-        process.env[k] = v;
-      }
-    }
+    restoreEnv();
   });
 
   it(`50 parallel wrong passwords for one (email, IP) verify at most 10, then even the right one is 429 (${TWO ? 'two instances, one Redis' : 'one instance'})`, async () => {

@@ -12,6 +12,7 @@ import { jpeg } from '../support/images';
 import { createSite, detect } from '../support/sensor';
 import { startTestApp, TestApp, TestResponse } from '../support/test-app';
 import { Recorder } from './support';
+import { shareRedisPrefix } from '../support/env';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const times = <T>(n: number, f: (i: number) => Promise<T>): Promise<T[]> => Promise.all(Array.from({ length: n }, (_, i) => f(i)));
@@ -33,8 +34,7 @@ describe('concurrency: nothing duplicated or lost when requests race', () => {
   let gemini: GeminiServer;
   let img: Buffer;
   let admin: string;
-  const savedFixed = process.env.REDIS_KEY_PREFIX_FIXED;
-  const savedPrefix = process.env.REDIS_KEY_PREFIX;
+  let restoreEnv = (): void => undefined;
   /** alternate between the two instances */
   const on = (i: number): TestApp => (i % 2 === 0 ? one : two);
 
@@ -42,8 +42,7 @@ describe('concurrency: nothing duplicated or lost when requests race', () => {
     crowd = await startCrowdServer();
     gemini = await startGeminiServer();
     // both instances must use the same Redis keys to share throttle and cache state
-    process.env.REDIS_KEY_PREFIX_FIXED = '1';
-    process.env.REDIS_KEY_PREFIX = `ecoflow-test:${process.pid}:${randomBytes(4).toString('hex')}:`;
+    restoreEnv = shareRedisPrefix('concurrency');
     const env = {
       CROWD_PREDICT_URL: crowd.predictUrl,
       CROWD_TIMEOUT_MS: '10000',
@@ -75,16 +74,7 @@ describe('concurrency: nothing duplicated or lost when requests race', () => {
     await one.close();
     await crowd.close();
     await gemini.close();
-    for (const [k, v] of [
-      ['REDIS_KEY_PREFIX_FIXED', savedFixed],
-      ['REDIS_KEY_PREFIX', savedPrefix],
-    ] as const) {
-      if (v === undefined) {
-        delete process.env[k];
-      } else {
-        process.env[k] = v;
-      }
-    }
+    restoreEnv();
     assert.deepEqual(rec.leaks, [], 'no response leaked internals or secrets');
   });
 

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { startCrowdServer, type CrowdServer } from '../doubles/crowd-server';
 import { startGeminiServer, type GeminiServer } from '../doubles/gemini-server';
 import { createTestDatabase, REAL_REDIS_URL, type TestDatabase } from '../support/database';
-import { jpeg } from '../support/images';
-import { chunked, pngBomb, rawRequest, type RawReply, sleep, type Writer } from '../support/raw-http';
+import { jpeg, pngBomb } from '../support/images';
+import { chunked, rawRequest, type RawReply, sleep, type Writer } from '../support/raw-http';
 import { TEST_JWT_SECRET } from '../support/test-app';
 import { Recorder } from './support';
 
@@ -251,11 +251,11 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
     };
     const anon = await rawRequest(svc.port, junk('/auth/login/', ''), { timeoutMs: 20000 });
     judge(cat, 'login with a 200 MB junk part', anon, [413]);
-    assert.deepEqual(anon.body, { detail: 'Request body too large.' });
+    assert.deepEqual(anon.body, { detail: 'Request body too large.' }, anon.text);
     assert.ok(anon.bytesWritten < 8 * MiB, `the server stopped reading early (${anon.bytesWritten} bytes written)`);
     const sensor = await rawRequest(svc.port, junk('/sensor/detect/', `X-Device-Key: ${deviceKey}\r\n`), { timeoutMs: 20000 });
     judge(cat, 'sensor upload with a 200 MB ignored part', sensor, [413]);
-    assert.deepEqual(sensor.body, { error: 'File too large' });
+    assert.deepEqual(sensor.body, { error: 'File too large' }, `${sensor.status} ${sensor.text} ${JSON.stringify(sensor.headers)}`);
     assert.ok(sensor.bytesWritten < 10 * MiB + 10 * MiB, `the server stopped reading early (${sensor.bytesWritten} bytes written)`);
     // a chunked JSON body over 1 MiB with no Content-Length
     const big = await rawRequest(

@@ -1,3 +1,4 @@
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
 /** Real encoded test images (sharp), so magic bytes and headers are what devices send. */
@@ -30,19 +31,22 @@ function crc32(buf: Buffer): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
+/** One PNG chunk: length, type, data, CRC. */
+export function pngChunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
 /**
  * A tiny PNG (well-formed signature and IHDR, a few bytes of IDAT) that declares `width × height`:
  * a decompression bomb's header without the bomb.
  */
 export function pngDeclaring(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
+  const chunk = pngChunk;
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -81,4 +85,47 @@ export function detectForm(parts: { zoneId?: string | number; cameraId?: string 
     form.append('file', new Blob([new Uint8Array(parts.file)], { type: parts.type ?? 'image/jpeg' }), parts.filename ?? 'capture.jpg');
   }
   return form;
+}
+
+/**
+ * A real, decodable PNG whose pixels are all zero: tiny on the wire, `width × height × channels ×
+ * bytes` once decoded. Adam7 interlacing makes libvips decode the whole image at once.
+ */
+export function pngBomb(width: number, height: number, opts: { bitDepth?: 8 | 16; colourType?: 2 | 6; interlace?: boolean } = {}): Buffer {
+  const bitDepth = opts.bitDepth ?? 8;
+  const colourType = opts.colourType ?? 2;
+  const channels = colourType === 6 ? 4 : 3;
+  const bpp = (channels * bitDepth) / 8;
+  const passes = opts.interlace
+    ? [
+        [0, 0, 8, 8],
+        [4, 0, 8, 8],
+        [0, 4, 4, 8],
+        [2, 0, 4, 4],
+        [0, 2, 2, 4],
+        [1, 0, 2, 2],
+        [0, 1, 1, 2],
+      ]
+    : [[0, 0, 1, 1]];
+  let raw = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const w = Math.ceil((width - x0) / dx);
+    const h = Math.ceil((height - y0) / dy);
+    if (w > 0 && h > 0) {
+      raw += h * (1 + w * bpp);
+    }
+  }
+  // all-zero scanlines (filter byte 0 and black pixels) compress about 1000:1
+  const idat = deflateZeros(raw);
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = bitDepth;
+  ihdr[9] = colourType;
+  ihdr[12] = opts.interlace ? 1 : 0;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
+}
+
+function deflateZeros(n: number): Buffer {
+  return deflateSync(Buffer.alloc(n), { level: 1 });
 }

@@ -1,5 +1,4 @@
 import net from 'node:net';
-import { deflateSync } from 'node:zlib';
 
 /** What came back on a raw connection: the parsed response (status 0 if none) and how the socket ended. */
 export interface RawReply {
@@ -113,76 +112,4 @@ export function stream(head: string | Buffer, total: number, opts: { chunk?: num
 export function chunked(data: Buffer | string): Buffer {
   const b = Buffer.isBuffer(data) ? data : Buffer.from(data);
   return Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
-}
-
-/**
- * A real, decodable PNG whose pixels are all zero: tiny on the wire, `width × height × channels ×
- * bytes` once decoded. Adam7 interlacing makes libvips decode the whole image at once.
- */
-export function pngBomb(width: number, height: number, opts: { bitDepth?: 8 | 16; colourType?: 2 | 6; interlace?: boolean } = {}): Buffer {
-  const bitDepth = opts.bitDepth ?? 8;
-  const colourType = opts.colourType ?? 2;
-  const channels = colourType === 6 ? 4 : 3;
-  const bpp = (channels * bitDepth) / 8;
-  const passes = opts.interlace
-    ? [
-        [0, 0, 8, 8],
-        [4, 0, 8, 8],
-        [0, 4, 4, 8],
-        [2, 0, 4, 4],
-        [0, 2, 2, 4],
-        [1, 0, 2, 2],
-        [0, 1, 1, 2],
-      ]
-    : [[0, 0, 1, 1]];
-  let raw = 0;
-  for (const [x0, y0, dx, dy] of passes) {
-    const w = Math.ceil((width - x0) / dx);
-    const h = Math.ceil((height - y0) / dy);
-    if (w > 0 && h > 0) {
-      raw += h * (1 + w * bpp);
-    }
-  }
-  // all-zero scanlines (filter byte 0 and black pixels) compress about 1000:1
-  const idat = deflateZeros(raw);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = bitDepth;
-  ihdr[9] = colourType;
-  ihdr[12] = opts.interlace ? 1 : 0;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
-}
-
-function deflateZeros(n: number): Buffer {
-  return deflateSync(Buffer.alloc(n), { level: 1 });
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) {
-      c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    }
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const b of buf) {
-    c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  }
-  return (c ^ 0xffffffff) >>> 0;
 }

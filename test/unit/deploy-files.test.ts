@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { repoRoot } from '../support/repo-root';
 
 /** The repository root: tests run from it (npm test), whatever directory they were compiled to. */
-function repoRoot(): string {
-  let dir = process.cwd();
-  while (!existsSync(join(dir, 'cloudbuild.yaml')) || !existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    assert.notEqual(up, dir, 'run the tests from the repository');
-    dir = up;
-  }
-  return dir;
-}
-
 const root = repoRoot();
 const read = (name: string): string => readFileSync(join(root, name), 'utf8');
 
@@ -168,8 +159,14 @@ describe('Dockerfile', () => {
     for (const l of installs) {
       assert.match(l, /--ignore-scripts/, l);
     }
+    // a stage sees the ENV of the stages it is built FROM
+    const envOf = (st: string[]): string => {
+      const parent = /^FROM (\S+)/i.exec(st[0])?.[1];
+      const base = stages.find((o) => o !== st && new RegExp(`^FROM \\S+ AS ${parent}$`, 'i').test(o[0]));
+      return [...(base ? [envOf(base)] : []), ...st.filter((l) => /^ENV\s/.test(l))].join(' ');
+    };
     for (const st of stages.filter((st) => st.some((l) => /\bnpm (ci|install|i)\b/.test(l)))) {
-      const env = st.filter((l) => /^ENV\s/.test(l)).join(' ');
+      const env = envOf(st);
       assert.match(env, /NPM_CONFIG_UPDATE_NOTIFIER=false/, 'no update notices in the build output');
       assert.match(env, /NPM_CONFIG_LOGS_MAX=0/, 'no debug log files');
     }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodedBytes, dimensionsAllowed, readImageInfo, sniffImageType } from '../../src/detection/image-sniff';
-import { pngBomb } from '../support/raw-http';
-import { jpeg, jpegDeclaring, png, pngDeclaring, webp } from '../support/images';
+import { jpeg, jpegDeclaring, png, pngBomb, pngDeclaring, webp } from '../support/images';
 
 describe('image sniffing', () => {
   it('recognizes JPEG, PNG and WebP by magic bytes and reads their dimensions', async () => {

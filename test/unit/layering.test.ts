@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { repoRoot } from '../support/repo-root';
 
 /**
  * The layering rules of docs/architecture.md, checked on the source (issue 13): data access lives
  * in `*.repository.ts` files (and the database infrastructure under src/database/), services take
  * typed input, and entity ids are numbers without casts.
  */
-function repoRoot(): string {
-  let dir = process.cwd();
-  while (!existsSync(join(dir, 'tsconfig.build.json'))) {
-    const up = dirname(dir);
-    assert.notEqual(up, dir, 'run the tests from the repository');
-    dir = up;
-  }
-  return dir;
-}
-
 const src = join(repoRoot(), 'src');
 
 function files(dir: string): string[] {
