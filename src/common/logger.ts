@@ -23,29 +23,33 @@ export const REDACT_PATHS = [
   'headers.cookie',
 ];
 
+const accessLoggers = new WeakMap<Logger, Logger>();
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino(
-    {
-      level,
-      messageKey: 'message',
-      base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: {
-        level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT', level: label }),
-      },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      serializers: { err: pino.stdSerializers.err },
-      // request id and trace on every line written while serving a request; the access-log
-      // logger already binds them (pino would otherwise write the keys twice)
-      mixin: (_obj, _level, log) => {
-        const ctx = requestContext.getStore();
-        // the serialized bindings string, not bindings(), which would JSON.parse it per line
-        const bound = (log as unknown as Record<symbol, string | undefined>)[pino.symbols.chindingsSym] ?? '';
-        return ctx === undefined || bound.includes('"request_id":') ? {} : ctx;
-      },
+  const options: pino.LoggerOptions = {
+    level,
+    messageKey: 'message',
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: {
+      level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT', level: label }),
     },
-    destination,
-  );
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { err: pino.stdSerializers.err },
+  };
+  // one stream for both loggers below (pino's default: asynchronous stdout, flushed on exit)
+  const dest = destination ?? pino.destination({ dest: process.stdout.fd || 1, sync: false });
+  // request id and trace on every line written while serving a request
+  const logger = pino({ ...options, mixin: () => requestContext.getStore() ?? {} }, dest);
+  // the access log binds the request id itself (pino-http), so it writes through a sibling
+  // without the mixin instead of the mixin peeking at the child's bindings
+  accessLoggers.set(logger, pino(options, dest));
+  return logger;
+}
+
+/** The sibling of a `createLogger` logger for the access log: same stream and format, no request-context mixin. */
+export function accessLoggerOf(logger: Logger): Logger {
+  return accessLoggers.get(logger) ?? logger;
 }
 
 /** Injection token for the root pino logger; modules call `.child({ context })`. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { AppLogger } from '../common/logger';
+import { accessLoggerOf, type AppLogger } from '../common/logger';
 import { requestContext } from '../common/request-context';
 import type { Metrics } from './metrics.service';
 
@@ -33,7 +33,7 @@ export function requestObservability(logger: AppLogger, metrics: Metrics, opts: 
     // pino-http binds the raw request to a child logger on every request (even when, as here,
     // that logger is never used); without these serializers pino serializes the whole
     // IncomingMessage with its socket, hits the cycle, and re-walks it with safe-stable-stringify
-    logger: logger.child({ context: 'http' }, { serializers: { req: omitted, res: omitted } }),
+    logger: accessLoggerOf(logger).child({ context: 'http' }, { serializers: { req: omitted, res: omitted } }),
     wrapSerializers: false,
     quietReqLogger: true,
     quietResLogger: true,

@@ -3,7 +3,7 @@ import { createLogger } from '../../src/common/logger';
 import { loadConfig } from '../../src/config/config';
 import { CrowdPredictionClient } from '../../src/integrations/crowd-prediction/crowd-prediction.client';
 import type { BreakerSettings } from '../../src/integrations/crowd-prediction/upstream-breaker';
-import { GeminiClient, RandomSource } from '../../src/integrations/gemini/gemini.client';
+import { GeminiClient } from '../../src/integrations/gemini/gemini.client';
 import { Metrics } from '../../src/observability/metrics.service';
 
 /** The production clients, built outside Nest with a log sink and their own metrics registry. */
@@ -30,17 +30,32 @@ const LOOSE_BREAKER: BreakerSettings = { failureThreshold: 1000, halfOpenAfterMs
 
 export function buildCrowdClient(env: Record<string, string>, breaker: BreakerSettings = LOOSE_BREAKER): Built<CrowdPredictionClient> {
   const logs: Record<string, unknown>[] = [];
-  const config = loadConfig({ NODE_ENV: 'test', ...env });
+  // the breaker through its own configuration variables, as production sets it
+  const config = loadConfig({ NODE_ENV: 'test', ...env, CROWD_BREAKER_FAILURES: String(breaker.failureThreshold), CROWD_BREAKER_HALF_OPEN_MS: String(breaker.halfOpenAfterMs) });
   const metrics = new Metrics();
-  const client = new CrowdPredictionClient(config, metrics, createLogger('debug', sink(logs)), breaker);
+  const client = new CrowdPredictionClient(config, metrics, createLogger('debug', sink(logs)));
   return { client, metrics, logs };
+}
+
+/** Jitter source of a Gemini client under test (production: Math.random). */
+export type RandomSource = () => number;
+
+/** The production client with a chosen jitter, so backoff timings are deterministic. */
+class SeededGeminiClient extends GeminiClient {
+  seed: RandomSource = Math.random;
+
+  protected override random(): number {
+    return this.seed();
+  }
 }
 
 export function buildGeminiClient(env: Record<string, string>, opts: { breaker?: BreakerSettings; random?: RandomSource } = {}): Built<GeminiClient> {
   const logs: Record<string, unknown>[] = [];
-  const config = loadConfig({ NODE_ENV: 'test', ...env });
+  const breaker = opts.breaker ?? LOOSE_BREAKER;
+  const config = loadConfig({ NODE_ENV: 'test', ...env, GEMINI_BREAKER_FAILURES: String(breaker.failureThreshold), GEMINI_BREAKER_HALF_OPEN_MS: String(breaker.halfOpenAfterMs) });
   const metrics = new Metrics();
-  const client = new GeminiClient(config, metrics, createLogger('debug', sink(logs)), opts.breaker ?? LOOSE_BREAKER, opts.random);
+  const client = new SeededGeminiClient(config, metrics, createLogger('debug', sink(logs)));
+  client.seed = opts.random ?? Math.random;
   return { client, metrics, logs };
 }
 

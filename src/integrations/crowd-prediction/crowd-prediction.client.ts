@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import axios, { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -6,12 +6,9 @@ import { LOGGER, type AppLogger } from '../../common/logger';
 import { AppConfig } from '../../config/config';
 import { Metrics } from '../../observability/metrics.service';
 import { CrowdFailureKind, CrowdImage, CrowdPredictionError } from './crowd-prediction.errors';
-import { BreakerOpenError, BreakerSettings, BreakerState, UpstreamBreaker } from './upstream-breaker';
+import { BreakerOpenError, BreakerState, UpstreamBreaker } from './upstream-breaker';
 
 export { sanitizeFilename } from './sanitize-filename';
-
-/** Optional override of the crowd breaker settings (tests); otherwise config.crowd.breaker. */
-export const CROWD_BREAKER_SETTINGS = Symbol('CROWD_BREAKER_SETTINGS');
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -32,13 +29,10 @@ export class CrowdPredictionClient {
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     @Inject(LOGGER) logger: AppLogger,
-    @Optional() @Inject(CROWD_BREAKER_SETTINGS) settings?: BreakerSettings,
   ) {
     this.http = axios.create({ validateStatus: () => true, maxRedirects: 0 });
     this.log = logger.child({ context: 'CrowdPredictionClient' });
-    // tests may inject settings; otherwise the validated CROWD_BREAKER_* configuration
-    const resolved = settings ?? config.crowd.breaker;
-    this.breaker = new UpstreamBreaker('crowd_api', resolved, this.log);
+    this.breaker = new UpstreamBreaker('crowd_api', config.crowd.breaker, this.log);
   }
 
   get configured(): boolean {

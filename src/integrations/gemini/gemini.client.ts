@@ -1,15 +1,12 @@
 import { GoogleGenAI, type GenerateContentResponse } from '@google/genai';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { LOGGER, type AppLogger } from '../../common/logger';
 import { AppConfig } from '../../config/config';
 import { Metrics, type UpstreamOutcome } from '../../observability/metrics.service';
-import { BreakerOpenError, BreakerSettings, BreakerState, UpstreamBreaker } from '../crowd-prediction/upstream-breaker';
+import { BreakerOpenError, BreakerState, UpstreamBreaker } from '../crowd-prediction/upstream-breaker';
 import { GeminiError, GeminiFailureKind } from './gemini.errors';
 import { DecodeLimiter } from './decode-limiter';
 import { prepareImageForGemini } from './image-prep';
-
-/** Optional override of the Gemini breaker settings (tests); otherwise config.gemini.breaker. */
-export const GEMINI_BREAKER_SETTINGS = Symbol('GEMINI_BREAKER_SETTINGS');
 
 /** Backoff before retry n is uniform in [0, min(BACKOFF_CAP_MS, BACKOFF_BASE_MS·2^(n−1))] (spec §5). */
 const BACKOFF_BASE_MS = 500;
@@ -17,9 +14,6 @@ const BACKOFF_CAP_MS = 4000;
 /** A server retry hint is honoured only if it plus this margin fits the remaining budget. */
 const HINT_MARGIN_MS = 1000;
 
-/** Test seam for the jitter; production uses Math.random. */
-export type RandomSource = () => number;
-export const GEMINI_RANDOM = Symbol('GEMINI_RANDOM');
 
 /** One failed attempt, classified for the retry decision. */
 class AttemptError extends GeminiError {
@@ -45,25 +39,24 @@ export class GeminiClient {
   private readonly ai: GoogleGenAI | null;
   private readonly breaker: UpstreamBreaker;
   private readonly log: AppLogger;
-  private readonly random: RandomSource;
   private readonly decodes: DecodeLimiter;
 
   constructor(
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     @Inject(LOGGER) logger: AppLogger,
-    @Optional() @Inject(GEMINI_BREAKER_SETTINGS) settings?: BreakerSettings,
-    @Optional() @Inject(GEMINI_RANDOM) random?: RandomSource,
   ) {
     this.log = logger.child({ context: 'GeminiClient' });
-    this.random = random ?? Math.random;
     this.decodes = new DecodeLimiter(config.limits.imageDecodeConcurrency);
     const g = config.gemini;
     // no retryOptions: the SDK then makes exactly one fetch per call, so our loop counts attempts exactly
     this.ai = g.apiKey ? new GoogleGenAI({ apiKey: g.apiKey, httpOptions: { baseUrl: g.baseUrl, apiVersion: 'v1beta' } }) : null;
-    // tests may inject settings; otherwise the validated GEMINI_BREAKER_* configuration
-    const resolved = settings ?? config.gemini.breaker;
-    this.breaker = new UpstreamBreaker('gemini', resolved, this.log);
+    this.breaker = new UpstreamBreaker('gemini', config.gemini.breaker, this.log);
+  }
+
+  /** The backoff jitter, uniform in [0, 1); a test subclass makes it deterministic. */
+  protected random(): number {
+    return Math.random();
   }
 
   get configured(): boolean {
