@@ -385,6 +385,8 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
 
   it('keeps the process under 1 GiB under hostile uploads, and returns near its baseline afterwards', async () => {
     const cat = 'memory under hostile uploads';
+    // the 503s are the upload budget's mapped answer (Server busy + Retry-After), asserted below
+    rec.faultCategory(cat, ['8 PNG bombs (400 MB decoded each)', '12 decodable 63 MB PNGs at once', '2 rounds of 80 concurrent 10 MiB uploads'], undefined);
     const pid = svc.proc.pid!;
     const B = 'mem';
     const upload = (file: Buffer, filename: string): Writer => {
@@ -425,8 +427,9 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
     ];
     const mb = (n: number): number => Math.round(n / MiB);
     // What may stay resident until V8's next major GC: the upload buffers of the last round, which the
-    // upload budget caps (MAX_INFLIGHT_UPLOAD_BYTES, 256 MiB by default), plus allocator slack.
-    const retainedCeiling = baseline + 256 * MiB + 64 * MiB;
+    // upload budget caps (MAX_INFLIGHT_UPLOAD_BYTES, 256 MiB by default), plus allocator slack
+    // (measured: 265 and 317 MiB over the baseline after the two rounds on PostgreSQL).
+    const retainedCeiling = baseline + 256 * MiB + 128 * MiB;
     const settle = async (): Promise<number> => {
       let rss = rssOf(pid);
       for (let i = 0; i < 50 && rss > retainedCeiling; i++) {
@@ -470,12 +473,13 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
       `# memory: baseline ${mb(baseline)} MiB, peak ${mb(peak)} MiB, peaks per mix ${JSON.stringify(peaks)}, after each mix ${JSON.stringify(Object.fromEntries(Object.entries(after).map(([k, v]) => [k, mb(v)])))}; /api/memory/ ${mem.text}; ${JSON.stringify(outcome)}`,
     );
     rec.invariant(cat, `peak RSS ${mb(peak)} MiB < 1024 MiB over every mix (baseline ${mb(baseline)} MiB)`, peak < 1024 * MiB);
-    rec.invariant(cat, `after each mix RSS ≤ baseline + upload budget + 64 MiB (${Object.values(after).map(mb).join(', ')} ≤ ${mb(retainedCeiling)} MiB)`, Object.values(after).every((v) => v <= retainedCeiling));
-    rec.invariant(cat, `a second round of 80 × 10 MiB leaves no more behind than the first (${mb(second)} vs ${mb(first)} MiB)`, second <= first + 64 * MiB);
+    rec.invariant(cat, `after each mix RSS ≤ baseline + upload budget + 128 MiB (${Object.values(after).map(mb).join(', ')} ≤ ${mb(retainedCeiling)} MiB)`, Object.values(after).every((v) => v <= retainedCeiling));
+    // a leak of the accepted uploads' buffers would add ~250 MiB per round
+    rec.invariant(cat, `a second round of 80 × 10 MiB leaves no more behind than the first, ±128 MiB (${mb(second)} vs ${mb(first)} MiB)`, second <= first + 128 * MiB);
     assert.ok(peak < 1024 * MiB, `peak RSS ${mb(peak)} MiB`);
     for (const [name, rss] of Object.entries(after)) {
       assert.ok(rss <= retainedCeiling, `RSS after "${name}": ${mb(rss)} MiB > ${mb(retainedCeiling)} MiB`);
     }
-    assert.ok(second <= first + 64 * MiB, `RSS grew from ${mb(first)} to ${mb(second)} MiB between two identical rounds`);
+    assert.ok(second <= first + 128 * MiB, `RSS grew from ${mb(first)} to ${mb(second)} MiB between two identical rounds`);
   });
 });
