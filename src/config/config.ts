@@ -67,18 +67,19 @@ export interface BreakerConfig {
   halfOpenAfterMs: number;
 }
 
+/** Pool, timeout and migration settings, the same for both kinds of database. */
+export interface DbLimits {
+  poolMax: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  idleTimeoutMs: number;
+  migrationsRun: boolean;
+  migrationLockTimeoutMs: number;
+}
+
 export type DbConfig =
-  | {
-      kind: 'embedded';
-      dataDir: string | null;
-      poolMax: number;
-      connectTimeoutMs: number;
-      statementTimeoutMs: number;
-      idleTimeoutMs: number;
-      migrationsRun: boolean;
-      migrationLockTimeoutMs: number;
-    }
-  | {
+  | ({ kind: 'embedded'; dataDir: string | null } & DbLimits)
+  | ({
       kind: 'postgres';
       url: string | null;
       host: string | null;
@@ -86,13 +87,7 @@ export type DbConfig =
       database: string | null;
       user: string | null;
       password: string | null;
-      poolMax: number;
-      connectTimeoutMs: number;
-      statementTimeoutMs: number;
-      idleTimeoutMs: number;
-      migrationsRun: boolean;
-      migrationLockTimeoutMs: number;
-    };
+    } & DbLimits);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

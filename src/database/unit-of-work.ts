@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type EntityTarget, type FindOptionsWhere, type ObjectLiteral, type Repository } from 'typeorm';
 
 /**
  * A transaction that spans repositories. Services never see TypeORM: they get a `Tx` and pass it
@@ -27,5 +27,31 @@ export abstract class BaseRepository {
 
   protected manager(tx?: Tx): EntityManager {
     return tx?.manager ?? this.ds.manager;
+  }
+}
+
+/**
+ * Base of a repository of one table whose primary key is a numeric `id`: the lookups and the
+ * delete every such table answers the same way.
+ */
+export abstract class TableRepository<E extends ObjectLiteral & { id: number }> extends BaseRepository {
+  protected abstract readonly entity: EntityTarget<E>;
+
+  protected repo(tx?: Tx): Repository<E> {
+    return this.manager(tx).getRepository(this.entity);
+  }
+
+  findById(id: number, tx?: Tx): Promise<E | null> {
+    return this.repo(tx).findOneBy({ id } as FindOptionsWhere<E>);
+  }
+
+  exists(id: number, tx?: Tx): Promise<boolean> {
+    return this.repo(tx).existsBy({ id } as FindOptionsWhere<E>);
+  }
+
+  /** Deletes the row (children go by ON DELETE CASCADE). False when there was no such row. */
+  async delete(id: number, tx?: Tx): Promise<boolean> {
+    const res = await this.repo(tx).createQueryBuilder().delete().from(this.entity).where('id = :id', { id }).returning('id').execute();
+    return (res.raw as unknown[]).length > 0;
   }
 }

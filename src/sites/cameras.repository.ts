@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, type Repository } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { ValidationError } from '../common/errors';
 import type { Page } from '../common/validation';
 import { mapForeignKeyViolation, type ListResult } from '../common/wire';
-import { BaseRepository, type Tx } from '../database/unit-of-work';
+import { TableRepository, type Tx } from '../database/unit-of-work';
 import { Camera } from './camera.entity';
 import { groupBy } from './group-by';
 
@@ -13,13 +13,11 @@ export type CameraPatch = Partial<Pick<Camera, 'zoneId' | 'name' | 'isActive'>>;
 
 /** Every query of `lims_camera`, device-key lookups included. */
 @Injectable()
-export class CamerasRepository extends BaseRepository {
+export class CamerasRepository extends TableRepository<Camera> {
+  protected readonly entity = Camera;
+
   constructor(ds: DataSource) {
     super(ds);
-  }
-
-  private repo(tx?: Tx): Repository<Camera> {
-    return this.manager(tx).getRepository(Camera);
   }
 
   /** Id ascending, optionally of one zone (an unknown one gives an empty page). */
@@ -31,14 +29,6 @@ export class CamerasRepository extends BaseRepository {
       take: page.limit,
     });
     return { items, total };
-  }
-
-  findById(id: number, tx?: Tx): Promise<Camera | null> {
-    return this.repo(tx).findOneBy({ id });
-  }
-
-  exists(id: number, tx?: Tx): Promise<boolean> {
-    return this.repo(tx).existsBy({ id });
   }
 
   /** Per zone, its cameras id ascending (one query for a whole page). */
@@ -92,12 +82,6 @@ export class CamerasRepository extends BaseRepository {
       .where('id = :id', { id })
       .returning('id')
       .execute();
-    return (res.raw as unknown[]).length > 0;
-  }
-
-  /** Its alerts go with it (ON DELETE CASCADE). False when there was no such row. */
-  async delete(id: number, tx?: Tx): Promise<boolean> {
-    const res = await this.repo(tx).createQueryBuilder().delete().from(Camera).where('id = :id', { id }).returning('id').execute();
     return (res.raw as unknown[]).length > 0;
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, type Repository } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import type { Page } from '../common/validation';
 import type { ListResult } from '../common/wire';
-import { BaseRepository, type Tx } from '../database/unit-of-work';
+import { TableRepository, type Tx } from '../database/unit-of-work';
 import { Organization } from './organization.entity';
 
 /** The columns a new organization is written with (the id is generated). */
@@ -11,27 +11,17 @@ export type OrganizationPatch = Partial<NewOrganization>;
 
 /** Every query of `lims_organization`. */
 @Injectable()
-export class OrganizationsRepository extends BaseRepository {
+export class OrganizationsRepository extends TableRepository<Organization> {
+  protected readonly entity = Organization;
+
   constructor(ds: DataSource) {
     super(ds);
-  }
-
-  private repo(tx?: Tx): Repository<Organization> {
-    return this.manager(tx).getRepository(Organization);
   }
 
   /** Newest first; the id breaks ties so pages never overlap. */
   async findPage(page: Page, tx?: Tx): Promise<ListResult<Organization>> {
     const [items, total] = await this.repo(tx).findAndCount({ order: { createdAt: 'DESC', id: 'DESC' }, skip: page.offset, take: page.limit });
     return { items, total };
-  }
-
-  findById(id: number, tx?: Tx): Promise<Organization | null> {
-    return this.repo(tx).findOneBy({ id });
-  }
-
-  exists(id: number, tx?: Tx): Promise<boolean> {
-    return this.repo(tx).existsBy({ id });
   }
 
   async findByIds(ids: number[], tx?: Tx): Promise<Map<number, Organization>> {
@@ -53,11 +43,5 @@ export class OrganizationsRepository extends BaseRepository {
     if (Object.keys(patch).length) {
       await this.repo(tx).update({ id }, patch);
     }
-  }
-
-  /** Zones, cameras, alerts and carbon logs go with it (ON DELETE CASCADE). False when there was no such row. */
-  async delete(id: number, tx?: Tx): Promise<boolean> {
-    const res = await this.repo(tx).createQueryBuilder().delete().from(Organization).where('id = :id', { id }).returning('id').execute();
-    return (res.raw as unknown[]).length > 0;
   }
 }

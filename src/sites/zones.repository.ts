@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, type Repository } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { ValidationError } from '../common/errors';
 import type { Page } from '../common/validation';
 import { mapForeignKeyViolation, type ListResult } from '../common/wire';
-import { BaseRepository, type Tx } from '../database/unit-of-work';
+import { TableRepository, type Tx } from '../database/unit-of-work';
 import { groupBy } from './group-by';
 import { Zone } from './zone.entity';
 
@@ -13,13 +13,11 @@ export type ZonePatch = Partial<NewZone>;
 
 /** Every query of `lims_zone`. */
 @Injectable()
-export class ZonesRepository extends BaseRepository {
+export class ZonesRepository extends TableRepository<Zone> {
+  protected readonly entity = Zone;
+
   constructor(ds: DataSource) {
     super(ds);
-  }
-
-  private repo(tx?: Tx): Repository<Zone> {
-    return this.manager(tx).getRepository(Zone);
   }
 
   /** Id ascending, optionally of one organization (an unknown one gives an empty page). */
@@ -31,14 +29,6 @@ export class ZonesRepository extends BaseRepository {
       take: page.limit,
     });
     return { items, total };
-  }
-
-  findById(id: number, tx?: Tx): Promise<Zone | null> {
-    return this.repo(tx).findOneBy({ id });
-  }
-
-  exists(id: number, tx?: Tx): Promise<boolean> {
-    return this.repo(tx).existsBy({ id });
   }
 
   async findByIds(ids: number[], tx?: Tx): Promise<Map<number, Zone>> {
@@ -82,11 +72,5 @@ export class ZonesRepository extends BaseRepository {
     } catch (err) {
       throw await mapForeignKeyViolation(err, { organization_id: () => ValidationError.invalidPk('organization_id', patch.organizationId) });
     }
-  }
-
-  /** Cameras, alerts and carbon logs go with it (ON DELETE CASCADE). False when there was no such row. */
-  async delete(id: number, tx?: Tx): Promise<boolean> {
-    const res = await this.repo(tx).createQueryBuilder().delete().from(Zone).where('id = :id', { id }).returning('id').execute();
-    return (res.raw as unknown[]).length > 0;
   }
 }
