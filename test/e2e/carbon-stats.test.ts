@@ -187,8 +187,10 @@ describe(`carbon stats cache races (${REAL_REDIS_URL ? 'Redis' : 'in-process'} s
     const service = t.app.get(CarbonStatsService) as unknown as { compute: (z: number | null) => Promise<unknown> };
     const compute = service.compute.bind(service);
     let logged: Promise<unknown> = Promise.resolve();
+    let readDone: () => void = () => undefined;
     service.compute = async (z) => {
       const figures = await compute(z);
+      readDone();
       await logged;
       return figures;
     };
@@ -196,8 +198,9 @@ describe(`carbon stats cache races (${REAL_REDIS_URL ? 'Redis' : 'in-process'} s
       for (let i = 1; i <= 3; i += 1) {
         let release!: () => void;
         logged = new Promise<void>((r) => (release = r));
+        const read = new Promise<void>((r) => (readDone = r));
         const racing = stats(); // reads the old total, then waits
-        await new Promise((r) => setTimeout(r, 50));
+        await read; // an event, not a timer: on a loaded machine the read can take longer than any fixed wait
         await t.app.get(CarbonLogService).record(site.zone.id, 1);
         release();
         assert.equal(await racing, i - 1, 'the racing request itself answered what it read');
