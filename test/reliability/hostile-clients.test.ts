@@ -386,7 +386,7 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
   it('keeps the process under 1 GiB under hostile uploads, and returns near its baseline afterwards', async () => {
     const cat = 'memory under hostile uploads';
     // the 503s are the upload budget's mapped answer (Server busy + Retry-After), asserted below
-    rec.faultCategory(cat, ['8 PNG bombs (400 MB decoded each)', '12 decodable 63 MB PNGs at once', '2 rounds of 80 concurrent 10 MiB uploads'], undefined);
+    rec.faultCategory(cat, ['8 PNG bombs (400 MB decoded each)', '12 decodable 63 MB PNGs at once', '3 rounds of 80 concurrent 10 MiB uploads'], undefined);
     const pid = svc.proc.pid!;
     const B = 'mem';
     const upload = (file: Buffer, filename: string): Writer => {
@@ -422,14 +422,16 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
       { name: '8 concurrent 16-bit interlaced PNG bombs (400 MB decoded each)', file: bomb, n: 8, allowed: [413] },
       { name: '12 concurrent decodable 16-bit interlaced PNGs (63 MB decoded each)', file: underLimit, n: 12, allowed: [200, 503] },
       { name: '80 concurrent 10 MiB uploads with a valid key', file: tenMiB, n: 80, allowed: [200, 503] },
-      // the same again: memory a first round left behind must not add up
+      // the same twice more: memory a round left behind must not add up
       { name: '80 concurrent 10 MiB uploads, second round', file: tenMiB, n: 80, allowed: [200, 503] },
+      { name: '80 concurrent 10 MiB uploads, third round', file: tenMiB, n: 80, allowed: [200, 503] },
     ];
     const mb = (n: number): number => Math.round(n / MiB);
     // What may stay resident until V8's next major GC: the upload buffers of the last round, which the
     // upload budget caps (MAX_INFLIGHT_UPLOAD_BYTES, 256 MiB by default), plus allocator slack
-    // (measured: 265 and 317 MiB over the baseline after the two rounds on PostgreSQL).
-    const retainedCeiling = baseline + 256 * MiB + 128 * MiB;
+    // (measured: up to 317 MiB over the baseline after a round on PostgreSQL).
+    // (a round's buffers and, until the GC its allocations trigger, the previous round's)
+    const retainedCeiling = baseline + 2 * 256 * MiB + 128 * MiB;
     const settle = async (): Promise<number> => {
       let rss = rssOf(pid);
       for (let i = 0; i < 50 && rss > retainedCeiling; i++) {
@@ -468,18 +470,20 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
     }
     const mem = await request(svc.port, 'GET', '/api/memory/', { Authorization: `Bearer ${admin}` });
     const first = after[mixes[2].name];
-    const second = after[mixes[3].name];
+    const third = after[mixes[4].name];
     console.log(
       `# memory: baseline ${mb(baseline)} MiB, peak ${mb(peak)} MiB, peaks per mix ${JSON.stringify(peaks)}, after each mix ${JSON.stringify(Object.fromEntries(Object.entries(after).map(([k, v]) => [k, mb(v)])))}; /api/memory/ ${mem.text}; ${JSON.stringify(outcome)}`,
     );
     rec.invariant(cat, `peak RSS ${mb(peak)} MiB < 1024 MiB over every mix (baseline ${mb(baseline)} MiB)`, peak < 1024 * MiB);
-    rec.invariant(cat, `after each mix RSS ≤ baseline + upload budget + 128 MiB (${Object.values(after).map(mb).join(', ')} ≤ ${mb(retainedCeiling)} MiB)`, Object.values(after).every((v) => v <= retainedCeiling));
-    // a leak of the accepted uploads' buffers would add ~250 MiB per round
-    rec.invariant(cat, `a second round of 80 × 10 MiB leaves no more behind than the first, ±128 MiB (${mb(second)} vs ${mb(first)} MiB)`, second <= first + 128 * MiB);
+    rec.invariant(cat, `after each mix RSS ≤ baseline + 2 × upload budget + 128 MiB (${Object.values(after).map(mb).join(', ')} ≤ ${mb(retainedCeiling)} MiB)`, Object.values(after).every((v) => v <= retainedCeiling));
+    // What a round leaves until the next major GC varies by up to the budget (measured: +141 MiB
+    // between two rounds on Node 24), so one budget is the tolerance; a leak of the accepted
+    // uploads' buffers would add ~250 MiB per round, ~500 MiB over the two further rounds.
+    rec.invariant(cat, `two more rounds of 80 × 10 MiB leave at most one upload budget more behind than the first (${mb(third)} vs ${mb(first)} MiB)`, third <= first + 256 * MiB);
     assert.ok(peak < 1024 * MiB, `peak RSS ${mb(peak)} MiB`);
     for (const [name, rss] of Object.entries(after)) {
       assert.ok(rss <= retainedCeiling, `RSS after "${name}": ${mb(rss)} MiB > ${mb(retainedCeiling)} MiB`);
     }
-    assert.ok(second <= first + 128 * MiB, `RSS grew from ${mb(first)} to ${mb(second)} MiB between two identical rounds`);
+    assert.ok(third <= first + 256 * MiB, `RSS grew from ${mb(first)} to ${mb(third)} MiB over two more identical rounds`);
   });
 });
