@@ -145,7 +145,10 @@ function mapParserError(err: unknown): unknown {
   }
 }
 
-/** Text fields of a multipart body; file parts are counted, drained and ignored on these routes. */
+/**
+ * Text fields of a multipart body; file parts are drained and ignored on these routes. The size
+ * limit is the caller's count of raw bytes, which covers every part.
+ */
 function parseMultipartFields(req: Request, done: (err?: unknown) => void): void {
   let bb: busboy.Busboy;
   try {
@@ -155,43 +158,27 @@ function parseMultipartFields(req: Request, done: (err?: unknown) => void): void
     return;
   }
   const fields: Record<string, string> = {};
-  let total = 0;
-  let finished = false;
-  const finish = (err?: unknown): void => {
-    if (!finished) {
-      finished = true;
-      if (err) {
-        req.unpipe(bb); // the rest is drained (bounded) or the socket closed after the answer: unreadBodyLinger
-      }
-      done(err);
-    }
+  const fail = (): void => {
+    req.unpipe(bb); // the rest is drained (bounded) or the socket closed after the answer: unreadBodyLinger
+    done(new DomainError('bad_request', 'Multipart form parse error.'));
   };
-  // count every byte read, parts that bind to nothing included (spec §11)
-  const count = (n: number): void => {
-    total += n;
-    if (total > MAX_JSON_BODY_BYTES) {
-      finish(TOO_LARGE());
-    }
-  };
-  bb.on('field', (rawName, value) => {
+  bb.on('field', (name: string | undefined, value) => {
     // busboy reports a part with an empty or missing name as undefined; it binds to no field
-    const name = rawName as string | undefined;
-    count((name?.length ?? 0) + value.length);
-    if (name !== undefined && !finished) {
+    if (name !== undefined) {
       fields[name] = value;
     }
   });
   bb.on('file', (_name, stream) => {
     // a body that ends inside a file part makes this stream emit 'error': unhandled, it kills the process
-    stream.on('error', () => finish(new DomainError('bad_request', 'Multipart form parse error.')));
-    stream.on('data', (chunk: Buffer) => count(chunk.length));
+    stream.on('error', fail);
+    stream.resume();
   });
-  bb.on('error', () => finish(new DomainError('bad_request', 'Multipart form parse error.')));
+  bb.on('error', fail);
   bb.on('close', () => {
     req.body = fields;
-    finish();
+    done();
   });
-  req.on('error', () => finish(new DomainError('bad_request', 'Malformed request body.')));
+  req.on('error', () => done(new DomainError('bad_request', 'Malformed request body.')));
   req.pipe(bb);
 }
 

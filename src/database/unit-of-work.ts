@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager, type EntityTarget, type FindOptionsWhere, type ObjectLiteral, type Repository } from 'typeorm';
+import { DataSource, type DeepPartial, type EntityManager, type EntityTarget, type FindOptionsWhere, type ObjectLiteral, type Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { mapForeignKeyViolation, type VanishedParentErrors } from '../common/wire';
 
 /**
  * A transaction that spans repositories. Services never see TypeORM: they get a `Tx` and pass it
@@ -47,6 +49,31 @@ export abstract class TableRepository<E extends ObjectLiteral & { id: number }> 
 
   exists(id: number, tx?: Tx): Promise<boolean> {
     return this.repo(tx).existsBy({ id } as FindOptionsWhere<E>);
+  }
+
+  /**
+   * Inserts a row; a parent deleted after the caller's existence check (foreign-key violation on
+   * one of `parents`' columns) becomes that column's answer instead of a 500.
+   */
+  protected async insertRow(values: DeepPartial<E>, parents: VanishedParentErrors, tx?: Tx): Promise<E> {
+    const repo = this.repo(tx);
+    try {
+      return await repo.save(repo.create(values));
+    } catch (err) {
+      throw await mapForeignKeyViolation(err, parents);
+    }
+  }
+
+  /** Updates the row if it exists (no row, no error: the caller's read-back answers 404); parents as in insertRow. */
+  protected async updateRow(id: number, patch: QueryDeepPartialEntity<E>, parents: VanishedParentErrors, tx?: Tx): Promise<void> {
+    if (!Object.keys(patch).length) {
+      return;
+    }
+    try {
+      await this.repo(tx).update(id, patch);
+    } catch (err) {
+      throw await mapForeignKeyViolation(err, parents);
+    }
   }
 
   /** Deletes the row (children go by ON DELETE CASCADE). False when there was no such row. */

@@ -23,10 +23,6 @@ export class UploadBudget {
 
   constructor(private readonly config: AppConfig) {}
 
-  get inUse(): number {
-    return this.used;
-  }
-
   lease(): UploadLease {
     let held = 0;
     let released = false;

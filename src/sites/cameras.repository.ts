@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { ValidationError } from '../common/errors';
 import type { Page } from '../common/validation';
-import { mapForeignKeyViolation, type ListResult } from '../common/wire';
+import type { ListResult } from '../common/wire';
 import { TableRepository, type Tx } from '../database/unit-of-work';
 import { Camera } from './camera.entity';
 import { groupBy } from './group-by';
@@ -49,28 +49,16 @@ export class CamerasRepository extends TableRepository<Camera> {
   }
 
   /** A zone deleted after the caller's existence check answers 400 `Invalid pk`, not 500. */
-  async insert(values: NewCamera, tx?: Tx): Promise<Camera> {
-    const repo = this.repo(tx);
-    try {
-      return await repo.save(repo.create(values));
-    } catch (err) {
-      throw await mapForeignKeyViolation(err, { zone_id: () => ValidationError.invalidPk('zone_id', values.zoneId) });
-    }
+  insert(values: NewCamera, tx?: Tx): Promise<Camera> {
+    return this.insertRow(values, { zone_id: () => ValidationError.invalidPk('zone_id', values.zoneId) }, tx);
   }
 
   /**
    * Matches no row when the camera itself is gone (the caller's read-back answers 404); a target
    * zone deleted after the existence check answers 400 `Invalid pk`.
    */
-  async update(id: number, patch: CameraPatch, tx?: Tx): Promise<void> {
-    if (!Object.keys(patch).length) {
-      return;
-    }
-    try {
-      await this.repo(tx).update({ id }, patch);
-    } catch (err) {
-      throw await mapForeignKeyViolation(err, { zone_id: () => ValidationError.invalidPk('zone_id', patch.zoneId) });
-    }
+  update(id: number, patch: CameraPatch, tx?: Tx): Promise<void> {
+    return this.updateRow(id, patch, { zone_id: () => ValidationError.invalidPk('zone_id', patch.zoneId) }, tx);
   }
 
   /** Replaces the stored hash in one statement, so the previous key stops working at once. False when there is no such camera. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { ValidationError } from '../common/errors';
 import type { Page } from '../common/validation';
-import { mapForeignKeyViolation, type ListResult } from '../common/wire';
+import type { ListResult } from '../common/wire';
 import { TableRepository, type Tx } from '../database/unit-of-work';
 import { groupBy } from './group-by';
 import { Zone } from './zone.entity';
@@ -50,27 +50,15 @@ export class ZonesRepository extends TableRepository<Zone> {
   }
 
   /** An organization deleted after the caller's existence check answers 400 `Invalid pk`, not 500. */
-  async insert(values: NewZone, tx?: Tx): Promise<Zone> {
-    const repo = this.repo(tx);
-    try {
-      return await repo.save(repo.create(values));
-    } catch (err) {
-      throw await mapForeignKeyViolation(err, { organization_id: () => ValidationError.invalidPk('organization_id', values.organizationId) });
-    }
+  insert(values: NewZone, tx?: Tx): Promise<Zone> {
+    return this.insertRow(values, { organization_id: () => ValidationError.invalidPk('organization_id', values.organizationId) }, tx);
   }
 
   /**
    * Matches no row when the zone itself is gone (the caller's read-back answers 404); a target
    * organization deleted after the existence check answers 400 `Invalid pk`.
    */
-  async update(id: number, patch: ZonePatch, tx?: Tx): Promise<void> {
-    if (!Object.keys(patch).length) {
-      return;
-    }
-    try {
-      await this.repo(tx).update({ id }, patch);
-    } catch (err) {
-      throw await mapForeignKeyViolation(err, { organization_id: () => ValidationError.invalidPk('organization_id', patch.organizationId) });
-    }
+  update(id: number, patch: ZonePatch, tx?: Tx): Promise<void> {
+    return this.updateRow(id, patch, { organization_id: () => ValidationError.invalidPk('organization_id', patch.organizationId) }, tx);
   }
 }

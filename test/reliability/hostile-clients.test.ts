@@ -9,7 +9,7 @@ import { startGeminiServer, type GeminiServer } from '../doubles/gemini-server';
 import { createTestDatabase, REAL_REDIS_URL, type TestDatabase } from '../support/database';
 import { jpeg, pngBomb } from '../support/images';
 import { chunked, rawRequest, type RawReply, sleep, type Writer } from '../support/raw-http';
-import { TEST_JWT_SECRET } from '../support/test-app';
+import { TEST_JWT_SECRET, type TestResponse } from '../support/test-app';
 import { Recorder } from './support';
 
 /**
@@ -115,6 +115,7 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
 
   after(async () => {
     rec.write();
+    assert.deepEqual(rec.leaks, [], 'no response leaked internals or secrets');
     svc?.proc.kill('SIGKILL');
     await crowd?.close();
     await gemini?.close();
@@ -152,7 +153,8 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
     // an answer must be JSON; a closed socket without an answer is allowed (spec §11)
     const ok = answered ? fits(r.status) && r.body !== undefined : r.closed;
     rec.record(cat, r.status, ok);
-    rec.responsesScanned += 1;
+    // the same leak scan as every other response of the suite (stack traces, SQL, secrets)
+    rec.scan(`${cat}: ${name}`, { status: r.status, text: r.text } as TestResponse);
     assert.ok(ok, `${name}: got ${r.status} ${r.text.slice(0, 200)} (closed: ${r.closed})`);
   }
 
@@ -289,6 +291,7 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
       const r = await pending;
       const ok = r.status === status && (body === undefined || JSON.stringify(r.body) === JSON.stringify(body));
       rec.record(cat, r.status, ok);
+      rec.scan(`${cat}: ${name}`, { status: r.status, text: r.text } as TestResponse);
       assert.ok(ok, `${name}: got ${r.status} ${r.text}`);
     }
   });

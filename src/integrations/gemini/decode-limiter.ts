@@ -10,13 +10,6 @@ export class DecodeLimiter {
 
   constructor(private readonly limit: number) {}
 
-  get running(): number {
-    return this.active;
-  }
-
-  get queued(): number {
-    return this.waiting.length;
-  }
 
   /** Runs `task` when a slot is free; rejects with DecodeTimeoutError if it has not finished within `timeoutMs`. */
   async run<T>(task: () => Promise<T>, timeoutMs: number): Promise<T> {
