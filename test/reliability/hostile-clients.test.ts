@@ -233,6 +233,7 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
 
   it('counts sizes on the bytes read: chunked bodies and ignored multipart parts are cut at the limit', async () => {
     const cat = 'sizes counted on bytes read';
+    const SOCKET_SLACK = 24 * MiB;
     const B = 'b0undary';
     // an unauthenticated login and a sensor upload with a 200 MB junk part: 413 long before 200 MB went over the wire
     const junk = (path: string, headers: string): Writer => async (s, stopped) => {
@@ -254,11 +255,13 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
     const anon = await rawRequest(svc.port, junk('/auth/login/', ''), { timeoutMs: 20000 });
     judge(cat, 'login with a 200 MB junk part', anon, [413]);
     assert.deepEqual(anon.body, { detail: 'Request body too large.' }, anon.text);
-    assert.ok(anon.bytesWritten < 8 * MiB, `the server stopped reading early (${anon.bytesWritten} bytes written)`);
+    // what the client wrote includes what sat in both loopback socket buffers when the server answered (several MiB
+    // on a loaded machine: CI once saw 8.0 MiB), so the bound is the limit plus that slack, far below 200 MB
+    assert.ok(anon.bytesWritten < 1 * MiB + SOCKET_SLACK, `the server stopped reading early (${anon.bytesWritten} bytes written)`);
     const sensor = await rawRequest(svc.port, junk('/sensor/detect/', `X-Device-Key: ${deviceKey}\r\n`), { timeoutMs: 20000 });
     judge(cat, 'sensor upload with a 200 MB ignored part', sensor, [413]);
     assert.deepEqual(sensor.body, { error: 'File too large' }, `${sensor.status} ${sensor.text} ${JSON.stringify(sensor.headers)}`);
-    assert.ok(sensor.bytesWritten < 10 * MiB + 10 * MiB, `the server stopped reading early (${sensor.bytesWritten} bytes written)`);
+    assert.ok(sensor.bytesWritten < 10 * MiB + SOCKET_SLACK, `the server stopped reading early (${sensor.bytesWritten} bytes written)`);
     // a chunked JSON body over 1 MiB with no Content-Length
     const big = await rawRequest(
       svc.port,
