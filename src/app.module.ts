@@ -10,6 +10,8 @@ import { LOGGER, type AppLogger } from './common/logger';
 import { RouteTable } from './common/route-table';
 import { AppConfig } from './config/config';
 import { DatabaseModule } from './database/database.module';
+import { DeliveryModule } from './delivery/delivery.module';
+import { EventsModule } from './events/events.module';
 import { DetectionModule } from './detection/detection.module';
 import { HealthModule } from './health/health.module';
 import { RedisModule } from './integrations/redis/redis.module';
@@ -40,6 +42,7 @@ export class AppModule {
       imports: [
         CoreModule.forRoot(config, logger),
         DatabaseModule,
+        DeliveryModule,
         RedisModule,
         ObservabilityModule,
         AuthModule,
@@ -48,6 +51,7 @@ export class AppModule {
         SitesModule,
         AlertsModule,
         NotificationsModule,
+        EventsModule,
         ...extraModules,
       ],
       providers: [

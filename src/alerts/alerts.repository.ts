@@ -100,8 +100,10 @@ export class AlertsRepository extends BaseRepository {
     return { items: rows.map(toAlert), total: n };
   }
 
-  async findById(id: number, tx?: Tx): Promise<Alert | null> {
-    const rows = (await this.manager(tx).query(`SELECT ${COLUMNS} ${FROM} WHERE a.id = $1`, [id])) as AlertRow[];
+  /** `forUpdate` (inside a transaction) locks the row until commit: a change and its event agree on the before-state. */
+  async findById(id: number, tx?: Tx, opts: { forUpdate?: boolean } = {}): Promise<Alert | null> {
+    const lock = opts.forUpdate ? ' FOR UPDATE OF a' : '';
+    const rows = (await this.manager(tx).query(`SELECT ${COLUMNS} ${FROM} WHERE a.id = $1${lock}`, [id])) as AlertRow[];
     return rows.length ? toAlert(rows[0]) : null;
   }
 

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { RefCheck } from '../common/body-validation';
 import { type DomainError, NotFoundError, ValidationError } from '../common/errors';
 import type { Page } from '../common/validation';
-import type { ListResult } from '../common/wire';
+import { mapForeignKeyViolation, type ListResult } from '../common/wire';
+import { UnitOfWork } from '../database/unit-of-work';
+import { EventsService } from '../events/events.service';
 import { CamerasRepository } from '../sites/cameras.repository';
 import { SiteGraph } from '../sites/site-graph';
 import type { Alert } from './alert.entity';
@@ -16,6 +18,8 @@ export class AlertsService {
     private readonly alerts: AlertsRepository,
     private readonly graph: SiteGraph,
     private readonly cameras: CamerasRepository,
+    private readonly events: EventsService,
+    private readonly uow: UnitOfWork,
   ) {}
 
   /** The existence checks of the `zone_id` and `camera_id` fields (DRF's `Invalid pk`). */
@@ -51,22 +55,53 @@ export class AlertsService {
     // a zone or camera deleted after the checks above: the same 400 as had it gone before
     const gone = (column: 'zone_id' | 'camera_id') => async (): Promise<DomainError> =>
       (await this.vanishedRefs(input)) ?? ValidationError.invalidPk(column, input.sent[column]);
-    return this.alerts.insert(
-      { heading: input.heading, subHeading: input.subHeading, status: input.status, zoneId, cameraId },
-      { zone_id: gone('zone_id'), camera_id: gone('camera_id') },
-    );
-  }
-
-  /** PUT and PATCH alike; reopening onto an existing open alert is a 409. */
-  async update(id: number, patch: UpdateAlertInput): Promise<Alert> {
-    await this.alerts.update(id, patch);
-    return this.get(id);
-  }
-
-  async remove(id: number): Promise<void> {
-    if (!(await this.alerts.delete(id))) {
-      throw new NotFoundError('Alert');
+    try {
+      // an alert created OPEN is an opened alert for whoever listens (ALERTING.md §1)
+      return await this.uow.run(async (tx) => {
+        const alert = await this.alerts.insert({ heading: input.heading, subHeading: input.subHeading, status: input.status, zoneId, cameraId }, {}, tx);
+        if (alert.status === 'OPEN') {
+          await this.events.emitAlert('alert.opened', alert, { detected_people: null }, tx);
+        }
+        return alert;
+      });
+    } catch (err) {
+      // mapped after the rollback: the lookups must not wait for the transaction's connection
+      throw await mapForeignKeyViolation(err, { zone_id: gone('zone_id'), camera_id: gone('camera_id') });
     }
+  }
+
+  /**
+   * PUT and PATCH alike; reopening onto an existing open alert is a 409. A status change writes
+   * its event in the same transaction: CLOSED → `alert.resolved` (manual), OPEN → `alert.reopened`.
+   */
+  async update(id: number, patch: UpdateAlertInput): Promise<Alert> {
+    return this.uow.run(async (tx) => {
+      const before = await this.alerts.findById(id, tx, { forUpdate: true });
+      if (!before) {
+        throw new NotFoundError('Alert');
+      }
+      await this.alerts.update(id, patch, tx);
+      const after = (await this.alerts.findById(id, tx))!;
+      if (before.status !== after.status) {
+        if (after.status === 'CLOSED') {
+          await this.events.emitAlert('alert.resolved', after, { resolution: 'manual' }, tx);
+        } else {
+          await this.events.emitAlert('alert.reopened', after, {}, tx);
+        }
+      }
+      return after;
+    });
+  }
+
+  /** Deleting an alert is told as `alert.deleted` with the alert as it was (docs/alerting.md). */
+  async remove(id: number): Promise<void> {
+    await this.uow.run(async (tx) => {
+      const before = await this.alerts.findById(id, tx, { forUpdate: true });
+      if (!before || !(await this.alerts.delete(id, tx))) {
+        throw new NotFoundError('Alert');
+      }
+      await this.events.emitAlert('alert.deleted', before, {}, tx);
+    });
   }
 
   /**

@@ -59,6 +59,36 @@ export class AppConfig {
   corsOrigins!: '*' | string[];
   logLevel!: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   metricsToken!: string | null;
+  /** Event log and outbox (ALERTING.md §1, §7). */
+  events!: {
+    retentionDays: number;
+    /** how often each instance looks for due deliveries besides the commit signal */
+    deliveryPollMs: number;
+    /** outbox health turns LAGGING when a due delivery waited longer than this */
+    lagAlertSec: number;
+  };
+  /** Webhooks (ALERTING.md §2). */
+  webhooks!: {
+    timeoutMs: number;
+    /** delay before each retry; N entries = at most N + 1 attempts */
+    retryScheduleMs: number[];
+    disableAfterSec: number;
+    allowHttp: boolean;
+    allowPrivate: boolean;
+    /** attempts in flight per instance, all channels together */
+    concurrency: number;
+  };
+  /** WhatsApp gateway (ALERTING.md §3); provider null = sending off. */
+  whatsapp!: {
+    provider: 'waha' | 'gowa' | null;
+    baseUrl: string | null;
+    apiKey: string | null;
+    basicAuth: string | null;
+    session: string;
+    timeoutMs: number;
+  };
+  /** Live stream (ALERTING.md §4). */
+  stream!: { maxDurationMs: number; keepAliveMs: number; ticketTtlSec: number };
 }
 
 /** Circuit breaker of one downstream: consecutive outages that open it, cool-down before a probe. */
@@ -108,6 +138,17 @@ export function parseTtl(value: string): number | null {
   const mult = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
   const sec = n * mult;
   return sec > 0 && Number.isSafeInteger(sec) ? sec : null;
+}
+
+/** Parses `250ms`, `5s`, `5m`, `2h`, `1d` or plain milliseconds into milliseconds. */
+export function parseDurationMs(value: string): number | null {
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!m) {
+    return null;
+  }
+  const mult = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  const ms = Number(m[1]) * mult;
+  return Number.isSafeInteger(ms) ? ms : null;
 }
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
@@ -300,6 +341,34 @@ export function loadConfig(env: Env): AppConfig {
     problems.push(`REDIS_KEY_PREFIX must be 1-100 printable characters without spaces (got "${redisKeyPrefix.slice(0, 100)}")`);
   }
 
+  const duration = (name: string, def: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) {
+      return def;
+    }
+    const v = parseDurationMs(raw);
+    if (v === null || v < min || v > max) {
+      problems.push(`${name} must be a duration like 250ms, 30s, 5m or 2h between ${min} ms and ${max} ms (got "${raw}")`);
+      return def;
+    }
+    return v;
+  };
+
+  const scheduleRaw = get('WEBHOOK_RETRY_SCHEDULE') ?? '5s,5m,30m,2h,5h,10h,10h';
+  const retryScheduleMs = scheduleRaw.split(',').map((p) => parseDurationMs(p));
+  if (retryScheduleMs.some((v) => v === null || v > 86400000) || retryScheduleMs.length > 20) {
+    problems.push(`WEBHOOK_RETRY_SCHEDULE must be up to 20 comma-separated delays of at most 1d, like 5s,5m,30m (got "${scheduleRaw}")`);
+  }
+  const whatsappProvider = get('WHATSAPP_PROVIDER') === undefined ? null : oneOf('WHATSAPP_PROVIDER', 'waha', ['waha', 'gowa'] as const);
+  const whatsappBase = url('WHATSAPP_BASE_URL', ['http:', 'https:']);
+  if (whatsappProvider && get('WHATSAPP_BASE_URL') === undefined) {
+    problems.push('WHATSAPP_BASE_URL is required when WHATSAPP_PROVIDER is set (the gateway\'s address, e.g. http://waha:3000)');
+  }
+  const basicAuth = get('WHATSAPP_BASIC_AUTH') ?? null;
+  if (basicAuth !== null && !/^[^:]+:.*$/.test(basicAuth)) {
+    problems.push('WHATSAPP_BASIC_AUTH must be user:password');
+  }
+
   const cfg: AppConfig = Object.assign(new AppConfig(), {
     port: int('PORT', 8080, 0, 65535, 'an integer 1-65535'),
     nodeEnv,
@@ -346,6 +415,32 @@ export function loadConfig(env: Env): AppConfig {
     corsOrigins,
     logLevel: oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const),
     metricsToken: get('METRICS_TOKEN') ?? null,
+    events: {
+      retentionDays: int('EVENT_RETENTION_DAYS', 30, 1, 3650),
+      deliveryPollMs: duration('DELIVERY_POLL_INTERVAL', 1000, 50, 60000),
+      lagAlertSec: int('OUTBOX_LAG_ALERT_SECONDS', 60, 1, 86400),
+    },
+    webhooks: {
+      timeoutMs: int('WEBHOOK_TIMEOUT_MS', 10000, 100, 120000),
+      retryScheduleMs: retryScheduleMs.map((v) => v ?? 0),
+      disableAfterSec: ttl('WEBHOOK_DISABLE_AFTER', 5 * 86400),
+      allowHttp: bool('WEBHOOK_ALLOW_HTTP', !isProduction),
+      allowPrivate: bool('WEBHOOK_ALLOW_PRIVATE', !isProduction),
+      concurrency: int('WEBHOOK_CONCURRENCY', 10, 1, 1000),
+    },
+    whatsapp: {
+      provider: whatsappProvider,
+      baseUrl: whatsappBase ? whatsappBase.replace(/\/+$/, '') : null,
+      apiKey: get('WHATSAPP_API_KEY') ?? null,
+      basicAuth,
+      session: get('WHATSAPP_SESSION') ?? 'default',
+      timeoutMs: int('WHATSAPP_TIMEOUT_MS', 10000, 100, 120000),
+    },
+    stream: {
+      maxDurationMs: duration('SSE_MAX_DURATION', 55 * 60000, 1000, 24 * 3600000),
+      keepAliveMs: duration('SSE_KEEPALIVE_INTERVAL', 15000, 100, 600000),
+      ticketTtlSec: 60,
+    },
   });
 
   if (problems.length) {

@@ -40,7 +40,18 @@ interface PgLikeResult {
   fields: unknown[];
 }
 
-export function createEmbeddedDriver(opts: EmbeddedDriverOptions): { Pool: new (config: { connectionTimeoutMillis?: number }) => EventEmitter } {
+/** The driver module TypeORM loads, plus LISTEN for the event signal (events/event-signal.ts). */
+export interface EmbeddedDriver {
+  Pool: new (config: { connectionTimeoutMillis?: number }) => EventEmitter;
+  /** LISTEN on the session, between transactions; resolves to the unlisten function */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+}
+
+export function isEmbeddedDriver(driver: unknown): driver is EmbeddedDriver {
+  return typeof (driver as { listen?: unknown } | null)?.listen === 'function' && typeof (driver as { Pool?: unknown }).Pool === 'function';
+}
+
+export function createEmbeddedDriver(opts: EmbeddedDriverOptions): EmbeddedDriver {
   let db: Promise<PGlite> | null = null;
   const open = (): Promise<PGlite> => {
     if (!db) {
@@ -78,6 +89,8 @@ export function createEmbeddedDriver(opts: EmbeddedDriverOptions): { Pool: new (
     }
   }
 
+  let current: Pool | null = null;
+
   class Pool extends EventEmitter {
     private busy = false;
     private readonly waiters: Array<{ grant: () => void; timer?: NodeJS.Timeout }> = [];
@@ -99,7 +112,8 @@ export function createEmbeddedDriver(opts: EmbeddedDriverOptions): { Pool: new (
       return this.waiters.length;
     }
 
-    private acquire(): Promise<() => void> {
+    /** @internal the session between two transactions (a LISTEN inside one would follow its fate) */
+    acquire(): Promise<() => void> {
       let released = false;
       const release = (): void => {
         if (released) {
@@ -173,5 +187,31 @@ export function createEmbeddedDriver(opts: EmbeddedDriverOptions): { Pool: new (
     }
   }
 
-  return { Pool };
+  const listen = async (channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> => {
+    const pg = await open();
+    const release = current ? await current.acquire() : () => undefined;
+    try {
+      const unlisten = await pg.listen(channel, onNotify);
+      return async () => {
+        const again = current ? await current.acquire() : () => undefined;
+        try {
+          await unlisten();
+        } finally {
+          again();
+        }
+      };
+    } finally {
+      release();
+    }
+  };
+
+  // TypeORM creates the one pool; LISTEN takes the session from it between transactions
+  class TrackedPool extends Pool {
+    constructor(config: { connectionTimeoutMillis?: number } = {}) {
+      super(config);
+      current = this as Pool;
+    }
+  }
+
+  return { Pool: TrackedPool, listen };
 }

@@ -10,16 +10,40 @@ import { mapForeignKeyViolation, type VanishedParentErrors } from '../common/wir
  *   await this.uow.run(async (tx) => { await this.alerts.insert(x, tx); await this.events.append(y, tx); });
  */
 export class Tx {
+  private readonly committed: Array<() => void> = [];
+
   /** @internal for repositories only */
   constructor(readonly manager: EntityManager) {}
+
+  /** Runs `fn` once the transaction has committed (never after a rollback): counters, local wake-ups. */
+  onCommit(fn: () => void): void {
+    this.committed.push(fn);
+  }
+
+  /** @internal UnitOfWork only */
+  runCommitHooks(): void {
+    for (const fn of this.committed.splice(0)) {
+      try {
+        fn();
+      } catch {
+        // a hook is a side effect of a commit that already happened; it never fails the caller
+      }
+    }
+  }
 }
 
 @Injectable()
 export class UnitOfWork {
   constructor(private readonly ds: DataSource) {}
 
-  run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.ds.transaction((manager) => work(new Tx(manager)));
+  async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    let tx: Tx | undefined;
+    const result = await this.ds.transaction((manager) => {
+      tx = new Tx(manager);
+      return work(tx);
+    });
+    tx?.runCommitHooks();
+    return result;
   }
 }
 
@@ -29,6 +53,20 @@ export abstract class BaseRepository {
 
   protected manager(tx?: Tx): EntityManager {
     return tx?.manager ?? this.ds.manager;
+  }
+
+  /**
+   * The rows of any statement, RETURNING included: `manager.query` answers UPDATE and DELETE with
+   * `[rows, count]` on PostgreSQL, so statements whose rows matter go through here.
+   */
+  protected async rows<T>(sql: string, params: unknown[], tx?: Tx): Promise<T[]> {
+    const own = tx?.manager.queryRunner ? null : this.ds.createQueryRunner();
+    const runner = own ?? tx!.manager.queryRunner!;
+    try {
+      return (await runner.query(sql, params, true)).records as T[];
+    } finally {
+      await own?.release();
+    }
   }
 }
 

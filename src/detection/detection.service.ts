@@ -191,7 +191,10 @@ export class DetectionService {
     const subHeading = `Detected ${base.detected_people}/${zone.capacity} people. (Cam: ${camera ? camera.id : 'None'})`;
     // the zone or camera was deleted while the detector answered (docs/api-notes.md)
     const gone = (): Promise<DomainError> => this.vanishedDuringDetection(zone.id, camera);
-    const { alert, created } = await this.alerts.claimOpenAlert(zone.id, camera ? camera.id : null, heading, subHeading, { zone_id: gone, camera_id: gone });
+    const { alert, created } = await this.alerts.claimOpenAlert(zone.id, camera ? camera.id : null, heading, subHeading, base.detected_people, {
+      zone_id: gone,
+      camera_id: gone,
+    });
     if (created) {
       this.log.info({ zone_id: zone.id, camera_id: camera?.id ?? null, alert_id: alert.id, detected: base.detected_people }, 'overcrowding alert opened');
       return { ...base, alert_created: true, alert_id: alert.id, carbon_message: SKIPPED_GEMINI };

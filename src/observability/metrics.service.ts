@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type UpstreamService = 'crowd' | 'gemini';
 export type UpstreamOutcome = 'ok' | 'http_error' | 'timeout' | 'connect_error' | 'invalid_response';
@@ -59,6 +59,54 @@ export class Metrics {
     help: 'Throttle or cache operations that fell back to in-process storage because Redis failed',
     registers: [this.registry],
   });
+
+  private readonly eventsTotal = new Counter({
+    name: 'events_total',
+    help: 'Events committed to the event log by this instance, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  private readonly deliveriesTotal = new Counter({
+    name: 'deliveries_total',
+    help: 'Delivery attempts by channel and outcome (succeeded, failed, exhausted, gone, refused)',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly deliveryDuration = new Histogram({
+    name: 'delivery_duration_seconds',
+    help: 'Duration of delivery attempts by channel',
+    labelNames: ['channel'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  /** set by the outbox worker from its periodic lag check */
+  readonly outboxOldestPending = new Gauge({
+    name: 'outbox_oldest_pending_seconds',
+    help: 'How long the most overdue due delivery has waited',
+    registers: [this.registry],
+  });
+  private readonly sseConnections = new Gauge({
+    name: 'sse_connections',
+    help: 'Open event streams on this instance',
+    registers: [this.registry],
+  });
+
+  eventCommitted(type: string): void {
+    this.eventsTotal.inc({ type });
+  }
+
+  deliveryAttempted(channel: string, outcome: string, seconds: number): void {
+    this.deliveriesTotal.inc({ channel, outcome });
+    this.deliveryDuration.observe({ channel }, seconds);
+  }
+
+  sseOpened(): void {
+    this.sseConnections.inc();
+  }
+
+  sseClosed(): void {
+    this.sseConnections.dec();
+  }
 
   recordUpstream(service: UpstreamService, outcome: UpstreamOutcome, seconds: number): void {
     this.upstreamTotal.inc({ service, outcome });

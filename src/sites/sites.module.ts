@@ -19,6 +19,6 @@ import { ZonesService } from './zones.service';
   imports: [CarbonModule],
   controllers: [OrganizationsController, ZonesController, CamerasController],
   providers: [OrganizationsRepository, ZonesRepository, CamerasRepository, SiteGraph, OrganizationsService, ZonesService, CamerasService],
-  exports: [SiteGraph, ZonesRepository, CamerasRepository],
+  exports: [SiteGraph, OrganizationsRepository, ZonesRepository, CamerasRepository],
 })
 export class SitesModule {}

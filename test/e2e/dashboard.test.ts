@@ -37,7 +37,7 @@ describe('dashboard compatibility', () => {
   /** An alert as the detector writes it (spec §5 texts). */
   const detectionAlert = async (camera: number | null): Promise<number> => {
     const claims = t.app.get(AlertClaimService);
-    const res = await claims.claimOpenAlert(lobbyId, camera, 'Overcrowding in Main Lobby', `Detected 9/10 people. (Cam: ${camera ?? 'None'})`);
+    const res = await claims.claimOpenAlert(lobbyId, camera, 'Overcrowding in Main Lobby', `Detected 9/10 people. (Cam: ${camera ?? 'None'})`, 9);
     return res.alert.id;
   };
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
+import { MIGRATIONS } from '../../src/database/migrations';
 import { pendingMigrations, runMigrations } from '../../src/database/migrator';
 import { createTestDatabase, execScript, openDataSource, REAL_POSTGRES, TestDatabase } from '../support/database';
 
@@ -43,14 +44,22 @@ async function freshDb(): Promise<{ db: TestDatabase; ds: DataSource }> {
   return { db, ds };
 }
 
+// every migration: a fresh or adopted database applies them all
+const ALL = MIGRATIONS.map((m) => new m().name);
+
 describe('migrations', () => {
   it('create every table, constraint and index on an empty database', async () => {
     const { ds } = await freshDb();
-    assert.deepEqual(await pendingMigrations(ds), ['AdoptOrCreateSchema1732300000000']);
-    assert.deepEqual(await runMigrations(ds), ['AdoptOrCreateSchema1732300000000']);
+    assert.deepEqual(await pendingMigrations(ds), ALL);
+    assert.deepEqual(await runMigrations(ds), ALL);
     assert.deepEqual(await tables(ds), [
+      'ecoflow_alert_recipient',
+      'ecoflow_delivery',
+      'ecoflow_event',
       'ecoflow_refresh_token',
       'ecoflow_schema_migrations',
+      'ecoflow_stream_ticket',
+      'ecoflow_webhook',
       'lims_alert',
       'lims_camera',
       'lims_carbonlog',
@@ -71,7 +80,7 @@ describe('migrations', () => {
     await runMigrations(ds);
     assert.deepEqual(await runMigrations(ds), []);
     const rows = (await ds.query('SELECT count(*)::int AS n FROM ecoflow_schema_migrations')) as { n: number }[];
-    assert.equal(rows[0].n, 1);
+    assert.equal(rows[0].n, ALL.length);
   });
 
   it('enforce one OPEN alert per zone and camera, camera-less alerts keyed per zone', async () => {
@@ -104,7 +113,7 @@ describe('migrations', () => {
       djangoMigrations: await dump(ds, 'django_migrations', 'id, app, name'),
       groups: await dump(ds, 'lims_user_groups', 'id, user_id, group_id'),
     };
-    assert.deepEqual(await runMigrations(ds), ['AdoptOrCreateSchema1732300000000']);
+    assert.deepEqual(await runMigrations(ds), ALL);
     const afterRows = {
       users: await dump(ds, 'lims_user', 'id, password, email, username, role, first_name, is_active, eco_points'),
       orgs: await dump(ds, 'lims_organization', 'id, name, latitude::text, created_at'),
@@ -164,7 +173,7 @@ describe('migrations', () => {
     }
     const results = await Promise.all([runMigrations(ds), runMigrations(other), runMigrations(ds)]);
     const applied = results.flat();
-    assert.deepEqual(applied, ['AdoptOrCreateSchema1732300000000'], 'exactly one run applied the migration');
+    assert.deepEqual(applied, ALL, 'exactly one run applied each migration');
     assert.deepEqual(await pendingMigrations(other), []);
   });
 

@@ -1,4 +1,5 @@
 import { AdoptOrCreateSchema1732300000000 } from './1732300000000-adopt-or-create-schema';
+import { EventsAndDelivery1764547200000 } from './1764547200000-events-and-delivery';
 
 /** Every migration, oldest first. `npm run migration:generate` output is added here. */
-export const MIGRATIONS = [AdoptOrCreateSchema1732300000000];
+export const MIGRATIONS = [AdoptOrCreateSchema1732300000000, EventsAndDelivery1764547200000];

@@ -1,0 +1,17 @@
+import { Global, Module } from '@nestjs/common';
+import { EventSignal } from '../events/event-signal';
+import { EventsRepository } from '../events/events.repository';
+import { DeliveriesRepository } from './deliveries.repository';
+import { DeliveryChannels } from './delivery-channels';
+import { DeliveryWorker } from './delivery.worker';
+
+/**
+ * The event log's storage, its commit signal and the outbox worker: global, because every
+ * feature that changes alerts writes events, and webhooks/WhatsApp register their channels here.
+ */
+@Global()
+@Module({
+  providers: [EventsRepository, EventSignal, DeliveriesRepository, DeliveryChannels, DeliveryWorker],
+  exports: [EventsRepository, EventSignal, DeliveriesRepository, DeliveryChannels, DeliveryWorker],
+})
+export class DeliveryModule {}
