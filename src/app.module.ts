@@ -12,12 +12,15 @@ import { AppConfig } from './config/config';
 import { DatabaseModule } from './database/database.module';
 import { DeliveryModule } from './delivery/delivery.module';
 import { EventsModule } from './events/events.module';
+import { StreamModule } from './events/stream/stream.module';
 import { DetectionModule } from './detection/detection.module';
 import { HealthModule } from './health/health.module';
 import { RedisModule } from './integrations/redis/redis.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { RecipientsModule } from './recipients/recipients.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { SitesModule } from './sites/sites.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** Configuration, logger and other process-wide singletons, visible to every module. */
 @Global()
@@ -52,6 +55,9 @@ export class AppModule {
         AlertsModule,
         NotificationsModule,
         EventsModule,
+        StreamModule,
+        WebhooksModule,
+        RecipientsModule,
         ...extraModules,
       ],
       providers: [

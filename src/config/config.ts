@@ -86,6 +86,8 @@ export class AppConfig {
     basicAuth: string | null;
     session: string;
     timeoutMs: number;
+    /** delays before the 2nd and 3rd attempt: at most 3 attempts within 15 minutes (§3) */
+    retryScheduleMs: number[];
   };
   /** Live stream (ALERTING.md §4). */
   stream!: { maxDurationMs: number; keepAliveMs: number; ticketTtlSec: number };
@@ -364,6 +366,11 @@ export function loadConfig(env: Env): AppConfig {
   if (whatsappProvider && get('WHATSAPP_BASE_URL') === undefined) {
     problems.push('WHATSAPP_BASE_URL is required when WHATSAPP_PROVIDER is set (the gateway\'s address, e.g. http://waha:3000)');
   }
+  const waScheduleRaw = get('WHATSAPP_RETRY_SCHEDULE') ?? '1m,5m';
+  const waSchedule = waScheduleRaw.split(',').map((p) => parseDurationMs(p));
+  if (waSchedule.length > 2 || waSchedule.some((v) => v === null) || waSchedule.reduce<number>((a, v) => a + (v ?? 0), 0) > 15 * 60000) {
+    problems.push(`WHATSAPP_RETRY_SCHEDULE must be at most 2 comma-separated delays adding up to at most 15m, like 1m,5m (got "${waScheduleRaw}")`);
+  }
   const basicAuth = get('WHATSAPP_BASIC_AUTH') ?? null;
   if (basicAuth !== null && !/^[^:]+:.*$/.test(basicAuth)) {
     problems.push('WHATSAPP_BASIC_AUTH must be user:password');
@@ -435,6 +442,7 @@ export function loadConfig(env: Env): AppConfig {
       basicAuth,
       session: get('WHATSAPP_SESSION') ?? 'default',
       timeoutMs: int('WHATSAPP_TIMEOUT_MS', 10000, 100, 120000),
+      retryScheduleMs: waSchedule.map((v) => v ?? 0),
     },
     stream: {
       maxDurationMs: duration('SSE_MAX_DURATION', 55 * 60000, 1000, 24 * 3600000),
