@@ -3,6 +3,7 @@ import { AppConfig } from '../config/config';
 import { Lifecycle } from '../common/lifecycle';
 import { DbHealthRepository } from '../database/db-health.repository';
 import { MigrationService } from '../database/migration.service';
+import { DeliveriesRepository } from '../delivery/deliveries.repository';
 import { CrowdPredictionClient } from '../integrations/crowd-prediction/crowd-prediction.client';
 import type { BreakerState } from '../integrations/crowd-prediction/upstream-breaker';
 import { GeminiClient } from '../integrations/gemini/gemini.client';
@@ -20,6 +21,8 @@ export interface HealthReport {
     redis: { status: Status | 'NOT_CONFIGURED'; latency_ms?: number };
     gemini: { status: 'CONFIGURED' | 'NOT_CONFIGURED'; circuit: BreakerState };
   };
+  /** ALERTING.md §7: LAGGING when a due delivery has waited longer than OUTBOX_LAG_ALERT_SECONDS */
+  outbox: { status: 'OK' | 'LAGGING' | 'UNKNOWN'; oldest_pending_s: number | null };
 }
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -37,6 +40,7 @@ export class HealthService {
     private readonly gemini: GeminiClient,
     private readonly migrations: MigrationService,
     private readonly lifecycle: Lifecycle,
+    private readonly deliveries: DeliveriesRepository,
   ) {}
 
   /** Cached for 5 s (and shared by concurrent callers) so a probe storm cannot load the database. */
@@ -49,7 +53,7 @@ export class HealthService {
   }
 
   private async check(): Promise<HealthReport> {
-    const [database, crowd, redis] = await Promise.all([
+    const [database, crowd, redis, outbox] = await Promise.all([
       timed(() => this.db.ping()),
       this.crowd.configured ? timed(() => this.crowd.health(CHECK_TIMEOUT_MS)) : Promise.resolve({ status: 'NOT_CONFIGURED' as const }),
       timed(async () => {
@@ -59,6 +63,7 @@ export class HealthService {
         }
         return s;
       }),
+      this.outbox(),
     ]);
     const redisCheck = redis.status === 'OK' && !this.redis.configured ? { status: 'NOT_CONFIGURED' as const } : redis;
     const ok = database.status === 'OK' && crowd.status === 'OK';
@@ -73,7 +78,18 @@ export class HealthService {
         redis: redisCheck,
         gemini: { status: this.config.gemini.apiKey ? 'CONFIGURED' : 'NOT_CONFIGURED', circuit: this.gemini.breakerState },
       },
+      // informational: a lagging outbox is the receivers' or the workers' problem, not this instance's health
+      outbox,
     };
+  }
+
+  private async outbox(): Promise<HealthReport['outbox']> {
+    try {
+      const s = await withTimeout(this.deliveries.oldestDueSeconds(), CHECK_TIMEOUT_MS);
+      return { status: s > this.config.events.lagAlertSec ? 'LAGGING' : 'OK', oldest_pending_s: Math.round(s) };
+    } catch {
+      return { status: 'UNKNOWN', oldest_pending_s: null };
+    }
   }
 
   async ready(): Promise<boolean> {
