@@ -97,7 +97,8 @@ describe('cloudbuild.yaml', () => {
     assert.equal(flag(args, '--memory'), '1Gi');
     assert.equal(flag(args, '--min-instances'), '1');
     assert.equal(flag(args, '--max-instances'), '10');
-    assert.equal(flag(args, '--timeout'), '300');
+    assert.equal(flag(args, '--timeout'), '3600', 'longer than SSE_MAX_DURATION (55 min)');
+    assert.ok(args.includes('--no-cpu-throttling'), 'background delivery needs CPU outside requests');
     const startup = keyValues(flag(args, '--startup-probe') ?? '');
     const liveness = keyValues(flag(args, '--liveness-probe') ?? '');
     assert.equal(startup.get('httpGet.path'), '/health/ready');
