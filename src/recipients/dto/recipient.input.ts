@@ -1,0 +1,124 @@
+import { validateWithRefs, type RefCheck } from '../../common/body-validation';
+import { ValidationError } from '../../common/errors';
+import type { Schema } from '../../common/validation';
+import { definedOnly } from '../../common/wire';
+import { isSubscribableType, type SubscribableEventType } from '../../events/event-types';
+
+// Request bodies of ALERTING.md §3 `/alert-recipients/` → the typed input the service takes.
+
+export const DEFAULT_RECIPIENT_EVENT_TYPES: SubscribableEventType[] = ['alert.opened', 'alert.reminder', 'alert.resolved'];
+
+/** `+`, then 8 to 15 digits, the first not 0. */
+const E164 = /^\+[1-9][0-9]{7,14}$/;
+const PHONE_MESSAGE = 'Enter a valid phone number in E.164 format.';
+
+const RECIPIENT_FIELDS = {
+  // a long value is still a bad phone number, not a long string
+  phone: { kind: 'string', max: 1000, required: true },
+  name: { kind: 'string', max: 150, allowBlank: true, default: '' },
+  organization_id: { kind: 'pk', nullable: true },
+  is_active: { kind: 'bool', default: true },
+} satisfies Schema;
+
+export interface CreateRecipientInput {
+  phone: string;
+  name: string;
+  organizationId: number | null;
+  eventTypes: SubscribableEventType[];
+  isActive: boolean;
+}
+export type UpdateRecipientInput = Partial<CreateRecipientInput>;
+
+export async function parseCreateRecipient(body: unknown, organizationExists: RefCheck): Promise<CreateRecipientInput> {
+  const v = await parse(body, { partial: false }, organizationExists);
+  return {
+    phone: v.phone!,
+    name: v.name ?? '',
+    organizationId: v.organizationId ?? null,
+    eventTypes: v.eventTypes ?? [...DEFAULT_RECIPIENT_EVENT_TYPES],
+    isActive: v.isActive ?? true,
+  };
+}
+
+/** PUT and PATCH alike: only the fields sent. */
+export function parseUpdateRecipient(body: unknown, organizationExists: RefCheck): Promise<UpdateRecipientInput> {
+  return parse(body, { partial: true }, organizationExists);
+}
+
+async function parse(body: unknown, opts: { partial: boolean }, organizationExists: RefCheck): Promise<UpdateRecipientInput> {
+  const errors: Record<string, string[]> = {};
+  let v: Awaited<ReturnType<typeof validateWithRefs<typeof RECIPIENT_FIELDS>>> = {};
+  try {
+    v = await validateWithRefs(body, RECIPIENT_FIELDS, opts, { organization_id: organizationExists });
+  } catch (err) {
+    if (!(err instanceof ValidationError) || 'non_field_errors' in err.fields) {
+      throw err;
+    }
+    Object.assign(errors, err.fields);
+  }
+  if (v.phone !== undefined && !E164.test(v.phone)) {
+    errors.phone = [PHONE_MESSAGE];
+  }
+  const input = (body ?? {}) as Record<string, unknown>;
+  let eventTypes: SubscribableEventType[] | undefined;
+  if (Object.prototype.hasOwnProperty.call(input, 'event_types') && input.event_types !== undefined) {
+    const r = parseEventTypes(input.event_types);
+    if ('errors' in r) {
+      errors.event_types = r.errors;
+    } else {
+      eventTypes = r.value;
+    }
+  }
+  if (Object.keys(errors).length) {
+    throw new ValidationError(errors);
+  }
+  return definedOnly({
+    phone: v.phone,
+    name: v.name,
+    organizationId: v.organization_id,
+    eventTypes,
+    isActive: v.is_active,
+  });
+}
+
+/** A non-empty list of the subscribable types of §1, duplicates dropped, order kept. */
+function parseEventTypes(raw: unknown): { value: SubscribableEventType[] } | { errors: string[] } {
+  if (raw === null) {
+    return { errors: ['This field may not be null.'] };
+  }
+  if (!Array.isArray(raw)) {
+    return { errors: [`Expected a list of items but got type "${typeName(raw)}".`] };
+  }
+  if (raw.length === 0) {
+    return { errors: ['This list may not be empty.'] };
+  }
+  const errors: string[] = [];
+  const out: SubscribableEventType[] = [];
+  for (const item of raw as unknown[]) {
+    const s = typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean' ? String(item) : typeName(item);
+    if (typeof item === 'string' && isSubscribableType(item)) {
+      if (!out.includes(item)) {
+        out.push(item);
+      }
+    } else if (!errors.includes(`"${s}" is not a valid choice.`)) {
+      errors.push(`"${s}" is not a valid choice.`);
+    }
+  }
+  return errors.length ? { errors } : { value: out };
+}
+
+function typeName(v: unknown): string {
+  if (typeof v === 'string') {
+    return 'str';
+  }
+  if (Array.isArray(v)) {
+    return 'list';
+  }
+  if (v !== null && typeof v === 'object') {
+    return 'dict';
+  }
+  if (typeof v === 'number') {
+    return Number.isInteger(v) ? 'int' : 'float';
+  }
+  return typeof v === 'boolean' ? 'bool' : 'str';
+}
