@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCrowdServer, type CrowdServer } from '../doubles/crowd-server';
 import { startGeminiServer, type GeminiServer } from '../doubles/gemini-server';
 import { createTestDatabase, REAL_REDIS_URL, type TestDatabase } from '../support/database';
 import { jpeg, pngBomb } from '../support/images';
 import { chunked, rawRequest, type RawReply, sleep, type Writer } from '../support/raw-http';
+import { startChildService as startService, type ChildService as Child } from '../support/child-service';
 import { TEST_JWT_SECRET, type TestResponse } from '../support/test-app';
 import { Recorder } from './support';
 
@@ -16,40 +15,9 @@ import { Recorder } from './support';
  * Hostile clients against a real service process (`node …/src/main.js`, spawned like production),
  * so a crash is seen as the process dying and memory as the process's own RSS (spec §11).
  */
-const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
 const MiB = 1024 * 1024;
 const REQUEST_BODY_TIMEOUT_MS = 1500;
 const HEADERS_TIMEOUT_MS = 1000;
-
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  stderr: () => string;
-}
-
-async function startService(env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${err}${out.slice(-2000)}`)), 60000);
-    proc.stdout!.on('data', (c: Buffer) => {
-      if (out.length > 1_000_000) {
-        return;
-      }
-      out += c.toString();
-      const m = /"port":(\d+)[^\n]*ecoflow-backend listening/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`service exited with ${code}: ${err}`)));
-  });
-  proc.stdout!.resume();
-  return { proc, port, stderr: () => err };
-}
 
 /** Resident set size of a process, from /proc (Linux), in bytes. */
 function rssOf(pid: number): number {
