@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { LOGGER, type AppLogger } from '../common/logger';
 import { AppConfig } from '../config/config';
+import { MigrationService } from '../database/migration.service';
 import { EventSignal } from '../events/event-signal';
 import { EventsRepository } from '../events/events.repository';
 import { Metrics } from '../observability/metrics.service';
@@ -38,6 +39,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly channels: DeliveryChannels,
     private readonly signal: EventSignal,
     private readonly metrics: Metrics,
+    private readonly migrations: MigrationService,
     @Inject(LOGGER) logger: AppLogger,
   ) {
     this.log = logger.child({ context: 'DeliveryWorker' });
@@ -86,6 +88,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.pumping = true;
     void (async () => {
       try {
+        // the app starts before main.ts migrates: no claim until this build's tables exist
+        if (!(await this.migrations.isSchemaCurrent())) {
+          return;
+        }
         do {
           this.pumpAgain = false;
           while (!this.stopped && this.inFlight.size < this.config.webhooks.concurrency) {
@@ -159,6 +165,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async checkLag(): Promise<void> {
     try {
+      if (!(await this.migrations.isSchemaCurrent())) {
+        return;
+      }
       this.lastLagSec = await this.deliveries.oldestDueSeconds();
       this.metrics.outboxOldestPending.set(this.lastLagSec);
     } catch {
@@ -173,6 +182,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
     this.purging = true;
     try {
+      if (!(await this.migrations.isSchemaCurrent())) {
+        return;
+      }
       const cutoff = new Date(Date.now() - this.config.events.retentionDays * 86400000);
       let n: number;
       do {
