@@ -21,7 +21,8 @@ export function createShutdownHandler(app: INestApplication, logger: AppLogger, 
 
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     const started = Date.now();
-    app.get(Lifecycle).shuttingDown = true;
+    // readiness off; open event streams end with `retry:` so their clients resume on another instance
+    app.get(Lifecycle).beginShutdown();
     log.info({ signal }, 'shutdown started: readiness off, draining in-flight requests');
     const hardStop = setTimeout(() => {
       log.error('shutdown overran its deadline; exiting now');

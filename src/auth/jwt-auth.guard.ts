@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { IS_PUBLIC, REQUIRED_ROLE } from '../common/decorators';
@@ -6,6 +6,14 @@ import { PermissionDeniedError, UnauthenticatedError } from '../common/errors';
 import type { Role, User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import { TokenService } from './token.service';
+
+const ACCEPTS_TICKET = 'ecoflow:acceptsStreamTicket';
+/**
+ * The route also accepts a single-use `?ticket=` instead of the Bearer header (the event stream,
+ * ALERTING.md §4: browsers' EventSource cannot send headers). With a ticket and no Authorization
+ * header the guard lets the request through and the route's controller must redeem the ticket.
+ */
+export const AcceptsStreamTicket = (): MethodDecorator => SetMetadata(ACCEPTS_TICKET, true);
 
 /**
  * The global guard: every route needs a valid access token unless marked @Public().
@@ -26,6 +34,9 @@ export class JwtAuthGuard implements CanActivate {
       return true;
     }
     const req = ctx.switchToHttp().getRequest<Request & { user?: User }>();
+    if (req.headers.authorization === undefined && req.query?.ticket !== undefined && this.reflector.get<boolean>(ACCEPTS_TICKET, ctx.getHandler())) {
+      return true; // the controller redeems the ticket (and refuses the request without a user)
+    }
     req.user = await this.authenticate(req.headers.authorization);
     const role = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
     if (role === 'ADMIN' && req.user.role !== 'ADMIN') {
