@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import sharp from 'sharp';
 import { countBy, latencyStats, PlannedRequest, runLoad, Sample } from './load';
+import { arrivalStats, startReceivers, startStreamClients } from './subscribers';
 import { startBareForwarder, startBenchUpstreams } from './upstreams';
 
 /**
- * `npm run bench [-- --scenario sensor|alerts|soak --duration 30 --connections 80 --zones 2000
+ * `npm run bench [-- --scenario sensor|alerts|soak|delivery --duration 30 --connections 80 --zones 2000
  *   --crowd-latency 50 --gemini-latency 300]`
  * Starts the production build as a child process (real PostgreSQL when DATABASE_URL is set, in a
  * fresh database; else the embedded one in a temp dir; Redis when REDIS_URL is set), local
@@ -18,7 +19,7 @@ import { startBareForwarder, startBenchUpstreams } from './upstreams';
  * load, and writes bench-results.json. See docs/performance.md.
  */
 interface Options {
-  scenario: 'sensor' | 'alerts' | 'soak';
+  scenario: 'sensor' | 'alerts' | 'soak' | 'delivery';
   duration: number;
   connections: number;
   zones: number;
@@ -327,6 +328,9 @@ async function main(): Promise<void> {
       GEMINI_API_KEY: 'bench',
       LOG_LEVEL: 'info',
       REDIS_KEY_PREFIX: `ecoflow-bench:${process.pid}:`,
+      // the delivery scenario's receivers listen on loopback over plain HTTP
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_ALLOW_HTTP: 'true',
     };
     if (process.env.DATABASE_URL) {
       const name = `ecoflow_bench_${process.pid}`;
@@ -413,7 +417,33 @@ async function main(): Promise<void> {
       const mix = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.duration, next: plan('mix'), parseBody: true });
       sampler.stop();
       out.mix = summarize(mix.samples, mix.durationSec, injected);
-      if (o.scenario === 'soak') {
+      if (o.scenario === 'delivery') {
+        await closeOpenAlerts(svc.base, token);
+        const receivers = await startReceivers(3);
+        cleanups.push(() => receivers.close());
+        for (const url of receivers.urls) {
+          const w = await json(svc.base, 'POST', '/webhooks/', { url }, token);
+          if (w.status !== 201) {
+            throw new Error(`POST /webhooks/ answered ${w.status}: ${JSON.stringify(w.body)}`);
+          }
+        }
+        const streams = await startStreamClients(svc.base, token, 200);
+        cleanups.push(async () => streams.close());
+        const lastBefore = await lastEventId(svc.base, token);
+        console.log(`delivery: the same mix with 3 webhooks and 200 stream clients attached, ${o.duration} s …`);
+        const attached = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.duration, next: plan('mix'), parseBody: true });
+        out.mix_with_subscribers = summarize(attached.samples, attached.durationSec, injected);
+        // let deliveries of the last events land before counting
+        await sleep(3000);
+        const ids = new Set(await eventIdsAfter(svc.base, token, lastBefore));
+        const okRps = (r: { samples: Sample[]; durationSec: number }): number => r.samples.filter((x) => x.status === 200).length / r.durationSec;
+        out.delivery = {
+          events: ids.size,
+          throughput_with_over_without: Math.round((okRps(attached) / okRps(mix)) * 100) / 100,
+          webhook_event_to_receiver: arrivalStats(receivers.arrivals, ids),
+          stream_event_to_client: arrivalStats(streams.arrivals, ids),
+        };
+      } else if (o.scenario === 'soak') {
         out.soak = { rss_slope_mb_per_min_after_60s: r1(slopeMbPerMin(sampler.rssSeries, 60) * 100) / 100, pool_ever_waited: sampler.poolWaitingPeak > 0, rss_series: sampler.rssSeries };
       } else {
         console.log(`NORMAL only, ${o.phaseSeconds} s …`);
@@ -467,12 +497,44 @@ async function main(): Promise<void> {
   printTable(out);
 }
 
+/** Closes every open alert, so the next phase opens (and tells) new ones. */
+async function closeOpenAlerts(base: string, token: string): Promise<void> {
+  for (;;) {
+    const r = await json(base, 'GET', '/alerts/?status=OPEN&limit=500', undefined, token);
+    const open = r.body as Array<{ id: number }>;
+    if (!open.length) {
+      return;
+    }
+    await pool(open, 16, async (a) => {
+      await json(base, 'PATCH', `/alerts/${a.id}/`, { status: 'CLOSED' }, token);
+    });
+  }
+}
+
+async function eventIdsAfter(base: string, token: string, after: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (;;) {
+    const r = await json(base, 'GET', `/events/?after=${after}&limit=500`, undefined, token);
+    const page = r.body as Array<{ id: number }>;
+    if (!page.length) {
+      return ids;
+    }
+    ids.push(...page.map((e) => e.id));
+    after = page[page.length - 1].id;
+  }
+}
+
+async function lastEventId(base: string, token: string): Promise<number> {
+  const ids = await eventIdsAfter(base, token, 0);
+  return ids.length ? ids[ids.length - 1] : 0;
+}
+
 function printTable(out: Record<string, any>): void {
   const rows: Array<[string, string]> = [];
   const add = (k: string, v: unknown): void => {
     rows.push([k, typeof v === 'object' ? JSON.stringify(v) : String(v)]);
   };
-  for (const phase of ['mix', 'normal_only', 'danger_only', 'alerts']) {
+  for (const phase of ['mix', 'mix_with_subscribers', 'normal_only', 'danger_only', 'alerts']) {
     const p = out[phase];
     if (p) {
       add(`${phase} req/s`, p.requests_per_sec);
@@ -483,7 +545,7 @@ function printTable(out: Record<string, any>): void {
       }
     }
   }
-  for (const k of ['ceilings', 'soak']) {
+  for (const k of ['ceilings', 'soak', 'delivery']) {
     if (out[k]) {
       for (const [kk, v] of Object.entries(out[k] as object)) {
         if (kk !== 'rss_series') {
