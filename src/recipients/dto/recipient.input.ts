@@ -1,6 +1,6 @@
 import { validateWithRefs, type RefCheck } from '../../common/body-validation';
 import { ValidationError } from '../../common/errors';
-import type { Schema } from '../../common/validation';
+import { validateBody, type Schema } from '../../common/validation';
 import { definedOnly } from '../../common/wire';
 import { isSubscribableType, type SubscribableEventType } from '../../events/event-types';
 
@@ -12,9 +12,10 @@ export const DEFAULT_RECIPIENT_EVENT_TYPES: SubscribableEventType[] = ['alert.op
 const E164 = /^\+[1-9][0-9]{7,14}$/;
 const PHONE_MESSAGE = 'Enter a valid phone number in E.164 format.';
 
+// a long value is still a bad phone number (E.164 message), not a long string
+const PHONE_FIELD = { phone: { kind: 'string', max: 1000, required: true } } satisfies Schema;
+
 const RECIPIENT_FIELDS = {
-  // a long value is still a bad phone number, not a long string
-  phone: { kind: 'string', max: 1000, required: true },
   name: { kind: 'string', max: 150, allowBlank: true, default: '' },
   organization_id: { kind: 'pk', nullable: true },
   is_active: { kind: 'bool', default: true },
@@ -47,18 +48,22 @@ export function parseUpdateRecipient(body: unknown, organizationExists: RefCheck
 
 async function parse(body: unknown, opts: { partial: boolean }, organizationExists: RefCheck): Promise<UpdateRecipientInput> {
   const errors: Record<string, string[]> = {};
-  let v: Awaited<ReturnType<typeof validateWithRefs<typeof RECIPIENT_FIELDS>>> = {};
-  try {
-    v = await validateWithRefs(body, RECIPIENT_FIELDS, opts, { organization_id: organizationExists });
-  } catch (err) {
-    if (!(err instanceof ValidationError) || 'non_field_errors' in err.fields) {
-      throw err;
+  const collect = async <T>(parse: () => T | Promise<T>): Promise<T | undefined> => {
+    try {
+      return await parse();
+    } catch (err) {
+      if (!(err instanceof ValidationError) || 'non_field_errors' in err.fields) {
+        throw err;
+      }
+      Object.assign(errors, err.fields);
+      return undefined;
     }
-    Object.assign(errors, err.fields);
-  }
-  if (v.phone !== undefined && !E164.test(v.phone)) {
+  };
+  const phone = (await collect(() => validateBody(body, PHONE_FIELD, opts)))?.phone;
+  if ((typeof phone === 'string' && !E164.test(phone)) || errors.phone?.[0]?.startsWith('Ensure this field has no more than')) {
     errors.phone = [PHONE_MESSAGE];
   }
+  const v = (await collect(() => validateWithRefs(body, RECIPIENT_FIELDS, opts, { organization_id: organizationExists }))) ?? {};
   const input = (body ?? {}) as Record<string, unknown>;
   let eventTypes: SubscribableEventType[] | undefined;
   if (Object.prototype.hasOwnProperty.call(input, 'event_types') && input.event_types !== undefined) {
@@ -73,7 +78,7 @@ async function parse(body: unknown, opts: { partial: boolean }, organizationExis
     throw new ValidationError(errors);
   }
   return definedOnly({
-    phone: v.phone,
+    phone: phone ?? undefined,
     name: v.name,
     organizationId: v.organization_id,
     eventTypes,
