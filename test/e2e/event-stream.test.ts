@@ -361,6 +361,19 @@ describe('event stream (ALERTING.md §4)', () => {
     await fast.close();
   });
 
+  it('is documented in /openapi.json as text/event-stream, with the ticket route', async () => {
+    const doc = (await t.request('GET', '/openapi.json')).body;
+    const stream = doc.paths['/events/stream'].get;
+    assert.ok(stream.responses['200'].content['text/event-stream'], 'produces text/event-stream');
+    assert.ok(stream.responses['401'] && stream.responses['400']);
+    assert.deepEqual(
+      stream.parameters.map((p: { name: string }) => p.name).sort(),
+      ['Last-Event-ID', 'after', 'org_id', 'ticket', 'types'],
+    );
+    const ticket = doc.paths['/events/stream-ticket'].post;
+    assert.ok(ticket.responses['200'].content['application/json']);
+  });
+
   it('leaves no client, timer or gauge behind after many connect/disconnect cycles', async () => {
     for (let i = 0; i < 40; i++) {
       const c = await connect(t, i % 2 ? `after=${Math.max(0, (await lastEventId(t)) - 3)}` : '', bearer(operator));
