@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { ValidationError } from '../common/errors';
 import type { Page } from '../common/validation';
 import { mapForeignKeyViolation, type ListResult } from '../common/wire';
+import { bigintId } from '../database/id.transformer';
 import { BaseRepository, type Tx } from '../database/unit-of-work';
 import type { SubscribableEventType } from '../events/event-types';
 import type { Recipient } from './recipient';
@@ -34,10 +35,10 @@ function textArray(v: string[] | string): string[] {
 
 function toRecipient(r: RecipientRow): Recipient {
   return {
-    id: Number(r.id),
+    id: bigintId.from(r.id) as number,
     phone: r.phone,
     name: r.name,
-    organizationId: r.organization_id === null ? null : Number(r.organization_id),
+    organizationId: (bigintId.from(r.organization_id) as number | null) ?? null,
     eventTypes: textArray(r.event_types) as SubscribableEventType[],
     isActive: r.is_active,
     createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
@@ -61,7 +62,7 @@ export class RecipientsRepository extends BaseRepository {
       `SELECT ${COLUMNS} FROM ecoflow_alert_recipient ${where} ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, page.limit, page.offset],
     )) as RecipientRow[];
-    return { items: rows.map(toRecipient), total: Number(n) };
+    return { items: rows.map(toRecipient), total: n };
   }
 
   async findById(id: number, tx?: Tx): Promise<Recipient | null> {
