@@ -63,7 +63,7 @@ const date = (v: Date | string | null): Date | null => (v === null ? null : v in
 
 function toDelivery(r: DeliveryRow): Delivery {
   return {
-    id: Number(r.id),
+    id: r.id,
     eventId: Number(r.event_id),
     eventType: r.event_type,
     channel: r.channel,
@@ -139,7 +139,7 @@ export class DeliveriesRepository extends BaseRepository {
       [eventId, channel, targetId, now],
       tx,
     );
-    return Number(rows[0].id);
+    return rows[0].id;
   }
 
   /**

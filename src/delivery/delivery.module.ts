@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { NotificationListener } from '../database/notification-listener';
 import { EventSignal } from '../events/event-signal';
 import { EventsRepository } from '../events/events.repository';
 import { DeliveriesRepository } from './deliveries.repository';
@@ -11,7 +12,7 @@ import { DeliveryWorker } from './delivery.worker';
  */
 @Global()
 @Module({
-  providers: [EventsRepository, EventSignal, DeliveriesRepository, DeliveryChannels, DeliveryWorker],
+  providers: [NotificationListener, EventsRepository, EventSignal, DeliveriesRepository, DeliveryChannels, DeliveryWorker],
   exports: [EventsRepository, EventSignal, DeliveriesRepository, DeliveryChannels, DeliveryWorker],
 })
 export class DeliveryModule {}

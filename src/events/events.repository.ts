@@ -19,7 +19,7 @@ interface EventRow {
 
 function toEnvelope(r: EventRow): EventEnvelope {
   return {
-    id: Number(r.id),
+    id: r.id,
     type: r.type,
     created_at: isoTimestamp(r.created_at),
     organization_id: r.organization_id === null ? null : Number(r.organization_id),
@@ -89,8 +89,8 @@ export class EventsRepository extends BaseRepository {
 
   /** The newest committed id (0 for an empty log). */
   async lastId(tx?: Tx): Promise<number> {
-    const rows = (await this.manager(tx).query(`SELECT COALESCE(max(id), 0)::bigint AS id FROM ecoflow_event`)) as { id: number | string }[];
-    return Number(rows[0].id);
+    const rows = (await this.manager(tx).query(`SELECT COALESCE(max(id), 0)::bigint AS id FROM ecoflow_event`)) as { id: number }[];
+    return rows[0].id;
   }
 
   /**
