@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { isDisallowedAddress } from '../../src/integrations/webhooks/destination-guard';
 import { startWebhookReceiver, type ReceivedWebhook, type ReceiverBehaviour, type WebhookReceiver } from '../doubles/webhook-receiver';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -86,9 +87,11 @@ describe('webhook delivery (WEBHOOK_RETRY_SCHEDULE=200ms,200ms)', () => {
   let t: TestApp;
   const h = helpers(() => t);
   const receivers: WebhookReceiver[] = [];
+  const secrets: string[] = [];
   const fixture = async (fields?: Record<string, unknown>): Promise<Fixture> => {
     const f = await h.fixture(fields);
     receivers.push(f.receiver);
+    secrets.push(f.hook.secret);
     return f;
   };
 
@@ -149,6 +152,7 @@ describe('webhook delivery (WEBHOOK_RETRY_SCHEDULE=200ms,200ms)', () => {
     const rot = await t.request('POST', `/webhooks/${f.hook.id}/rotate-secret/`, { token: await h.admin() });
     assert.equal(rot.status, 200);
     const fresh = rot.body.secret;
+    secrets.push(fresh);
     f.receiver.setSecrets([fresh]);
     await h.openAlert(f);
     await f.receiver.waitFor((rs) => rs.length >= 1);
@@ -281,6 +285,58 @@ describe('webhook delivery (WEBHOOK_RETRY_SCHEDULE=200ms,200ms)', () => {
     assert.equal(d.attempts, 1);
     const probe = await t.request('GET', '/api/health/');
     assert.ok([200, 503].includes(probe.status), 'the service still answers');
+  });
+
+  it('logs neither secrets nor request or response bodies', () => {
+    const logs = JSON.stringify(t.logs);
+    assert.ok(secrets.length >= 10);
+    for (const s of secrets) {
+      assert.ok(!logs.includes(s.slice('whsec_'.length)), 'a log line holds a signing secret');
+    }
+    assert.ok(!/whsec_|v1,[A-Za-z0-9+/]{43}=/.test(logs), 'no secret or signature in the logs');
+    assert.ok(!logs.includes('"type":"alert.opened"') && !logs.includes('{\\"ok\\":true}') && !logs.includes('aaaaaaaaaaaaaaaa'), 'no envelope or answer body in the logs');
+  });
+});
+
+describe('destination guard (WEBHOOK_ALLOW_PRIVATE=false)', () => {
+  it('refuses loopback, private, link-local, unique-local, multicast, unspecified and metadata addresses, mapped forms included', () => {
+    for (const a of [
+      '127.0.0.1',
+      '127.255.0.9',
+      '10.0.0.1',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      '169.254.0.1',
+      '0.0.0.0',
+      '0.1.2.3',
+      '224.0.0.1',
+      '239.255.255.250',
+      '255.255.255.255',
+      '100.64.0.1',
+      '::1',
+      '::',
+      'fe80::1',
+      'fe80::1%eth0',
+      'febf::1',
+      'fc00::1',
+      'fd12:3456::1',
+      'ff02::1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+      '::ffff:10.0.0.1',
+      '::ffff:a9fe:a9fe',
+      '0:0:0:0:0:ffff:c0a8:101',
+      '::127.0.0.1',
+      '64:ff9b::a00:1',
+      'not-an-ip',
+    ]) {
+      assert.equal(isDisallowedAddress(a), true, a);
+    }
+    for (const a of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '172.15.255.255', '192.169.0.1', '169.255.0.1', '2606:4700:4700::1111', '2001:db8::1', '::ffff:8.8.8.8', '64:ff9b::808:808']) {
+      assert.equal(isDisallowedAddress(a), false, a);
+    }
   });
 });
 
