@@ -34,7 +34,8 @@ const FALSE_VALUES = new Set(['false', 'False', 'FALSE', '0', 'no', 'No', 'NO', 
 // Django's EmailValidator, simplified: one @, a dotted domain, no spaces or control characters.
 const EMAIL_RE = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 
-function typeName(v: unknown): string {
+/** DRF's name for the JSON type of `v` in its messages (`str`, `int`, `list`, `dict`, …). */
+export function typeName(v: unknown): string {
   if (typeof v === 'string') {
     return 'str';
   }

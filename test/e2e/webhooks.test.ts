@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseCreateWebhook } from '../../src/webhooks/dto/webhook.input';
 import { startWebhookReceiver, type WebhookReceiver } from '../doubles/webhook-receiver';
 import { startTestApp, TestApp } from '../support/test-app';
+import { until } from '../support/until';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const SECRET = /^whsec_[A-Za-z0-9+/]{43}=$/;
@@ -30,19 +31,6 @@ describe('webhooks API', () => {
     const r = await t.request('GET', `/webhooks/${id}/deliveries/`, { token: admin });
     assert.equal(r.status, 200, r.text);
     return r.body;
-  };
-  const until = async <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v) {
-        return v;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
   };
 
   before(async () => {

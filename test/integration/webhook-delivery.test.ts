@@ -4,6 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { isDisallowedAddress } from '../../src/integrations/webhooks/destination-guard';
 import { startWebhookReceiver, type ReceivedWebhook, type ReceiverBehaviour, type WebhookReceiver } from '../doubles/webhook-receiver';
 import { startTestApp, TestApp } from '../support/test-app';
+import { until } from '../support/until';
 
 /**
  * Webhook delivery end to end (ALERTING.md §2): the real app, its outbox worker and HTTP sender,
@@ -21,19 +22,6 @@ interface Fixture {
 
 function helpers(get: () => TestApp) {
   const admin = async (): Promise<string> => (await get().admin()).token;
-  const until = async <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v) {
-        return v;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
   const deliveries = async (hookId: number): Promise<any[]> => {
     const r = await get().request('GET', `/webhooks/${hookId}/deliveries/`, { token: await admin() });
     assert.equal(r.status, 200, r.text);

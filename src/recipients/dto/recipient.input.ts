@@ -2,7 +2,8 @@ import { validateWithRefs, type RefCheck } from '../../common/body-validation';
 import { ValidationError } from '../../common/errors';
 import { validateBody, type Schema } from '../../common/validation';
 import { definedOnly } from '../../common/wire';
-import { isSubscribableType, type SubscribableEventType } from '../../events/event-types';
+import { parseEventTypeList } from '../../events/dto/event-types.input';
+import type { SubscribableEventType } from '../../events/event-types';
 
 // Request bodies of ALERTING.md §3 `/alert-recipients/` → the typed input the service takes.
 
@@ -67,11 +68,11 @@ async function parse(body: unknown, opts: { partial: boolean }, organizationExis
   const input = (body ?? {}) as Record<string, unknown>;
   let eventTypes: SubscribableEventType[] | undefined;
   if (Object.prototype.hasOwnProperty.call(input, 'event_types') && input.event_types !== undefined) {
-    const r = parseEventTypes(input.event_types);
+    const r = parseEventTypeList(input.event_types, { allowAll: false });
     if ('errors' in r) {
       errors.event_types = r.errors;
     } else {
-      eventTypes = r.value;
+      eventTypes = r.value as SubscribableEventType[]; // no "*" without allowAll
     }
   }
   if (Object.keys(errors).length) {
@@ -84,46 +85,4 @@ async function parse(body: unknown, opts: { partial: boolean }, organizationExis
     eventTypes,
     isActive: v.is_active,
   });
-}
-
-/** A non-empty list of the subscribable types of §1, duplicates dropped, order kept. */
-function parseEventTypes(raw: unknown): { value: SubscribableEventType[] } | { errors: string[] } {
-  if (raw === null) {
-    return { errors: ['This field may not be null.'] };
-  }
-  if (!Array.isArray(raw)) {
-    return { errors: [`Expected a list of items but got type "${typeName(raw)}".`] };
-  }
-  if (raw.length === 0) {
-    return { errors: ['This list may not be empty.'] };
-  }
-  const errors: string[] = [];
-  const out: SubscribableEventType[] = [];
-  for (const item of raw as unknown[]) {
-    const s = typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean' ? String(item) : typeName(item);
-    if (typeof item === 'string' && isSubscribableType(item)) {
-      if (!out.includes(item)) {
-        out.push(item);
-      }
-    } else if (!errors.includes(`"${s}" is not a valid choice.`)) {
-      errors.push(`"${s}" is not a valid choice.`);
-    }
-  }
-  return errors.length ? { errors } : { value: out };
-}
-
-function typeName(v: unknown): string {
-  if (typeof v === 'string') {
-    return 'str';
-  }
-  if (Array.isArray(v)) {
-    return 'list';
-  }
-  if (v !== null && typeof v === 'object') {
-    return 'dict';
-  }
-  if (typeof v === 'number') {
-    return Number.isInteger(v) ? 'int' : 'float';
-  }
-  return typeof v === 'boolean' ? 'bool' : 'str';
 }

@@ -2,13 +2,12 @@ import { validateWithRefs, type RefCheck } from '../../common/body-validation';
 import { ValidationError } from '../../common/errors';
 import type { Schema } from '../../common/validation';
 import { definedOnly } from '../../common/wire';
-import { isSubscribableType } from '../../events/event-types';
+import { ALL_EVENTS, parseEventTypeList } from '../../events/dto/event-types.input';
 
 // Request bodies of ALERTING.md §2 → the typed input the service takes. Every failing field is
 // reported at once, in Django REST framework's wording where the spec names none.
 
 export const URL_MAX = 2048;
-export const ALL_EVENTS = '*';
 
 const FIELDS = {
   organization_id: { kind: 'pk', nullable: true },
@@ -29,19 +28,6 @@ export type UpdateWebhookInput = Partial<CreateWebhookInput>;
 export interface WebhookInputRules {
   /** plain http accepted (WEBHOOK_ALLOW_HTTP; on by default outside production) */
   allowHttp: boolean;
-}
-
-function typeName(v: unknown): string {
-  if (typeof v === 'string') {
-    return 'str';
-  }
-  if (typeof v === 'boolean') {
-    return 'bool';
-  }
-  if (typeof v === 'number') {
-    return Number.isInteger(v) ? 'int' : 'float';
-  }
-  return v !== null && typeof v === 'object' ? 'dict' : 'str';
 }
 
 /** The URL rule of §2: http/https, ≤ 2048 characters, no credentials; https only unless allowed. */
@@ -74,36 +60,6 @@ function parseUrl(raw: unknown, rules: WebhookInputRules): { value?: string; err
   return { value: s };
 }
 
-/** A non-empty list of §1 types (not `webhook.test`), or `["*"]`; `*` among others means all. */
-function parseEventTypes(raw: unknown): { value?: string[]; errors?: string[] } {
-  if (raw === null) {
-    return { errors: ['This field may not be null.'] };
-  }
-  if (!Array.isArray(raw)) {
-    return { errors: [`Expected a list of items but got type "${typeName(raw)}".`] };
-  }
-  if (!raw.length) {
-    return { errors: ['This list may not be empty.'] };
-  }
-  const errors = new Set<string>();
-  const types: string[] = [];
-  for (const item of raw as unknown[]) {
-    // never serialize untrusted structures: name their type
-    const s = typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean' ? String(item) : Array.isArray(item) ? 'list' : typeName(item);
-    if (typeof item === 'string' && (item === ALL_EVENTS || isSubscribableType(item))) {
-      if (!types.includes(item)) {
-        types.push(item);
-      }
-    } else {
-      errors.add(`"${s}" is not a valid choice.`);
-    }
-  }
-  if (errors.size) {
-    return { errors: [...errors] };
-  }
-  return { value: types.includes(ALL_EVENTS) ? [ALL_EVENTS] : types };
-}
-
 async function parseWebhook(body: unknown, partial: boolean, organizationExists: RefCheck, rules: WebhookInputRules): Promise<UpdateWebhookInput> {
   const errors: Record<string, string[]> = {};
   let fields: Awaited<ReturnType<typeof validateWithRefs<typeof FIELDS>>> = {};
@@ -131,11 +87,12 @@ async function parseWebhook(body: unknown, partial: boolean, organizationExists:
 
   let eventTypes: string[] | undefined = partial ? undefined : [ALL_EVENTS];
   if (has('event_types')) {
-    const r = parseEventTypes(input.event_types);
-    if (r.errors) {
+    const r = parseEventTypeList(input.event_types, { allowAll: true });
+    if ('errors' in r) {
       errors.event_types = r.errors;
+    } else {
+      eventTypes = r.value;
     }
-    eventTypes = r.value;
   }
   if (Object.keys(errors).length) {
     throw new ValidationError(errors);
