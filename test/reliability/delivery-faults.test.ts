@@ -162,6 +162,35 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
     }
   });
 
+  it('a rolled-back alert change delivers nothing: no event, no delivery row, no request', async () => {
+    const cat = 'rolled-back change';
+    const receiver = await startWebhookReceiver();
+    const t = await startTestApp({ env: FAST });
+    try {
+      const token = (await t.admin()).token;
+      const site = await createSite(t);
+      await addWebhook(t, token, receiver);
+      const closed = await t.request('POST', '/alerts/', { token, body: { heading: 'a', status: 'CLOSED', zone_id: site.zone.id } });
+      const open = await t.request('POST', '/alerts/', { token, body: { heading: 'b', status: 'OPEN', zone_id: site.zone.id } });
+      assert.equal(open.status, 201);
+      await receiver.waitFor((r) => r.length === 1, 15000); // the alert.opened of b
+      const before = (await t.ds.query('SELECT count(*)::int AS n FROM ecoflow_delivery')) as { n: number }[];
+      // reopening a onto b's open (zone, camera) fails in the transaction that would write the event
+      const conflict = await t.request('PATCH', `/alerts/${closed.body.id}/`, { token, body: { status: 'OPEN' } });
+      const duplicate = await t.request('POST', '/alerts/', { token, body: { heading: 'c', status: 'OPEN', zone_id: site.zone.id } });
+      assert.deepEqual([conflict.status, duplicate.status], [409, 409]);
+      await sleep(1000);
+      const afterRows = (await t.ds.query('SELECT count(*)::int AS n FROM ecoflow_delivery')) as { n: number }[];
+      const ok = afterRows[0].n === before[0].n && receiver.received.length === 1;
+      rec.invariant(cat, `two 409s: ${afterRows[0].n - before[0].n} new delivery rows, ${receiver.received.length - 1} extra requests`, ok);
+      assert.equal(afterRows[0].n, before[0].n);
+      assert.equal(receiver.received.length, 1);
+    } finally {
+      await t.close();
+      await receiver.close();
+    }
+  });
+
   it('a slow endpoint delays neither another endpoint nor the detection response', async () => {
     const cat = 'slow endpoint isolation';
     const slow = await startWebhookReceiver();
@@ -269,12 +298,24 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
       const db = await createTestDatabase();
       const { proxy, url } = TcpProxy.forUrl(db.url!, 5432);
       await proxy.start();
-      const env = { ...FAST, DATABASE_URL: url(), DB_CONNECT_TIMEOUT_MS: '1000' };
+      const env = { ...FAST, DATABASE_URL: url(), DB_CONNECT_TIMEOUT_MS: '1000', CROWD_PREDICT_URL: crowd.predictUrl };
       const t = await startTestApp({ env, db: { ...db, env: { DATABASE_URL: url() } } });
+      let loading = true;
+      const statuses: number[] = [];
+      let load: Promise<void> = Promise.resolve();
       try {
         const token = (await t.admin()).token;
         const site = await createSite(t);
+        const sensors = await Promise.all([1, 2, 3, 4].map(() => createSite(t)));
         await addWebhook(t, token, receiver);
+        // sensors keep posting (NORMAL readings) on four zones the whole time
+        const image = await jpeg(32, 32);
+        load = (async () => {
+          while (loading) {
+            const answers = await Promise.all(sensors.map((s) => detect(t, { key: s.key, zoneId: s.zone.id, file: image }).catch(() => ({ status: 0 }))));
+            statuses.push(...answers.map((a) => a.status));
+          }
+        })();
         const first = await makeEvents([t], token, site.zone.id, 10);
         await proxy.cut();
         await sleep(2000);
@@ -294,7 +335,16 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
         rec.invariant(cat, `20 events across a database restart: ${ids.filter((id) => got.has(id)).length} delivered`, ids.every((id) => got.has(id)));
         const rows = (await t.ds.query('SELECT event_id, count(*)::int AS n FROM ecoflow_delivery GROUP BY event_id HAVING count(*) > 1')) as unknown[];
         assert.deepEqual(rows, [], 'one delivery row per event and endpoint');
+        loading = false;
+        await load;
+        // during the cut sensors get the mapped 503; before and after, their readings succeed
+        const unexpected = statuses.filter((st) => st !== 200 && st !== 503);
+        rec.invariant(cat, `${statuses.length} sensor uploads alongside: ${statuses.filter((st) => st === 200).length} × 200, ${statuses.filter((st) => st === 503).length} × 503, ${unexpected.length} other`, unexpected.length === 0);
+        assert.deepEqual(unexpected, []);
+        assert.ok(statuses.filter((st) => st === 200).length > 10, 'the sensors were served around the cut');
       } finally {
+        loading = false;
+        await load;
         await t.close();
         await proxy.cut();
         await db.drop();

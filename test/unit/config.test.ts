@@ -69,6 +69,31 @@ describe('loadConfig', () => {
     assert.equal(c.isProduction, true);
   });
 
+  it('parses the delivery settings: schedules with units, safe defaults in production, one message for every mistake', () => {
+    const dev = loadConfig({ WEBHOOK_RETRY_SCHEDULE: '200ms,1s,5m', SSE_MAX_DURATION: '2s', WHATSAPP_PROVIDER: 'gowa', WHATSAPP_BASE_URL: 'http://gowa:3000/', WHATSAPP_BASIC_AUTH: 'u:p' });
+    assert.deepEqual(dev.webhooks.retryScheduleMs, [200, 1000, 300000]);
+    assert.equal(dev.webhooks.allowHttp, true);
+    assert.equal(dev.webhooks.allowPrivate, true);
+    assert.equal(dev.stream.maxDurationMs, 2000);
+    assert.deepEqual(dev.whatsapp, { provider: 'gowa', baseUrl: 'http://gowa:3000', apiKey: null, basicAuth: 'u:p', session: 'default', timeoutMs: 10000, retryScheduleMs: [60000, 300000] });
+    const defaults = loadConfig({});
+    assert.deepEqual(defaults.webhooks.retryScheduleMs, [5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000]);
+    assert.equal(defaults.whatsapp.provider, null);
+    assert.equal(defaults.stream.maxDurationMs, 55 * 60000);
+    assert.equal(defaults.events.retentionDays, 30);
+    const prod = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://db/x', CROWD_PREDICT_URL: 'https://d.example/predict' });
+    assert.equal(prod.webhooks.allowHttp, false, 'https only in production');
+    assert.equal(prod.webhooks.allowPrivate, false, 'no private destinations in production');
+
+    const msg = problems({ WEBHOOK_RETRY_SCHEDULE: '5s,soon', WHATSAPP_PROVIDER: 'telegram', SSE_MAX_DURATION: '10', WHATSAPP_RETRY_SCHEDULE: '10m,10m', WHATSAPP_BASIC_AUTH: 'nocolon' });
+    assert.match(msg, /WEBHOOK_RETRY_SCHEDULE must be up to 20 comma-separated delays/);
+    assert.match(msg, /WHATSAPP_PROVIDER must be "waha" or "gowa" \(got "telegram"\)/);
+    assert.match(msg, /SSE_MAX_DURATION must be a duration/);
+    assert.match(msg, /WHATSAPP_RETRY_SCHEDULE must be at most 2 comma-separated delays adding up to at most 15m/);
+    assert.match(msg, /WHATSAPP_BASIC_AUTH must be user:password/);
+    assert.match(problems({ WHATSAPP_PROVIDER: 'waha' }), /WHATSAPP_BASE_URL is required when WHATSAPP_PROVIDER is set/);
+  });
+
   it('rejects a short secret without printing it', () => {
     const msg = problems({ JWT_SECRET: 'hunter2' });
     assert.match(msg, /JWT_SECRET must be at least 32 characters \(got 7\)/);
