@@ -111,6 +111,9 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
       await receiver.waitFor(() => ids.every((id) => verifiedIds(receiver).has(id)), 30000);
       const got = verifiedIds(receiver);
       const missing = ids.filter((id) => !got.has(id));
+      for (const id of ids) {
+        rec.record(cat, got.has(id) ? 200 : 0, got.has(id)); // one case per committed event: 200 = delivered
+      }
       rec.invariant(cat, `all ${ids.length} events delivered after the outage (missing: ${missing.length})`, missing.length === 0);
       assert.deepEqual(missing, []);
       const unverified = receiver.received.filter((r) => !r.verified);
@@ -143,6 +146,9 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
       const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => detect(i % 2 ? two : one, { key: site.key, zoneId: site.zone.id, file: image })));
       crowd.setDefault({ count: 1 });
       const statuses = answers.map((a) => a.status);
+      for (const st of statuses) {
+        rec.record(cat, st, st === 200);
+      }
       assert.ok(statuses.every((s) => s === 200), JSON.stringify(statuses));
       const created = answers.filter((a) => a.body.alert_created === true);
       const events = (await one.request('GET', `/events/?after=${before}`, { token })).body as { type: string }[];
@@ -179,6 +185,8 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
       const conflict = await t.request('PATCH', `/alerts/${closed.body.id}/`, { token, body: { status: 'OPEN' } });
       const duplicate = await t.request('POST', '/alerts/', { token, body: { heading: 'c', status: 'OPEN', zone_id: site.zone.id } });
       assert.deepEqual([conflict.status, duplicate.status], [409, 409]);
+      rec.record(cat, conflict.status, conflict.status === 409);
+      rec.record(cat, duplicate.status, duplicate.status === 409);
       await sleep(1000);
       const afterRows = (await t.ds.query('SELECT count(*)::int AS n FROM ecoflow_delivery')) as { n: number }[];
       const ok = afterRows[0].n === before[0].n && receiver.received.length === 1;
@@ -207,6 +215,9 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
       await fast.waitFor(() => ids.every((id) => verifiedIds(fast).has(id)), 20000);
       const fastMs = Date.now() - t0;
       rec.timing(cat, fastMs);
+      for (const id of ids) {
+        rec.record(cat, verifiedIds(fast).has(id) ? 200 : 0, verifiedIds(fast).has(id));
+      }
       // the slow endpoint holds one of the two slots the whole time, and got at most one request
       assert.ok(slow.received.length <= 1, `slow endpoint got ${slow.received.length} concurrent attempts`);
       assert.ok(fastMs < 5000, `the fast endpoint got all 10 events in ${fastMs} ms, before the slow one's first attempt timed out`);
@@ -216,6 +227,7 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
       const danger = await detect(t, { key: site.key, zoneId: site.zone.id, file: await jpeg(32, 32) });
       const dangerMs = Date.now() - d0;
       crowd.setDefault({ count: 1 });
+      rec.record(cat, danger.status, danger.status === 200 && dangerMs < 2000);
       assert.equal(danger.status, 200);
       assert.equal(danger.body.status, 'DANGER');
       assert.ok(dangerMs < 2000, `DANGER answered in ${dangerMs} ms with a hanging webhook`);
@@ -279,6 +291,7 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
         assert.equal(deliveries.body.length, 1);
         assert.equal(deliveries.body[0].status, 'succeeded');
         assert.equal(deliveries.body[0].attempts, 2, 'the killed attempt counts');
+        rec.record(cat, deliveries.body[0].status === 'succeeded' ? 200 : 0, deliveries.body[0].status === 'succeeded');
         rec.invariant(cat, `delivered by the surviving instance ${recoveredMs} ms after the kill (lease 2 × 3 s + 5 s)`, deliveries.body[0].status === 'succeeded');
       } finally {
         if (child.proc.exitCode === null) {
@@ -339,6 +352,9 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
         await load;
         // during the cut sensors get the mapped 503; before and after, their readings succeed
         const unexpected = statuses.filter((st) => st !== 200 && st !== 503);
+        for (const st of statuses) {
+          rec.record(cat, st, st === 200 || st === 503);
+        }
         rec.invariant(cat, `${statuses.length} sensor uploads alongside: ${statuses.filter((st) => st === 200).length} × 200, ${statuses.filter((st) => st === 503).length} × 503, ${unexpected.length} other`, unexpected.length === 0);
         assert.deepEqual(unexpected, []);
         assert.ok(statuses.filter((st) => st === 200).length > 10, 'the sensors were served around the cut');

@@ -59,6 +59,7 @@ const SUITES: [string, string][] = [
   ['attacks', '`attacks.test.ts`: forged and misused tokens, role escalation, device-key misuse, brute force, CORS'],
   ['hostile-clients', '`hostile-clients.test.ts`: hostile bodies, sizes, check order, deep JSON, slow clients and memory against a spawned service process (`API.md` §11); the process must stay up and under 1 GiB'],
   ['delete-races', '`delete-races.test.ts`: children created, moved or detected while their parent is deleted: 400 `Invalid pk` or 404, never a 500, no orphan rows'],
+  ['delivery-faults', '`delivery-faults.test.ts`: webhook delivery (ALERTING.md §2, §7) with the receiver down, hanging or failing, an instance SIGKILLed mid-delivery, every database connection cut, concurrent DANGER uploads and rolled-back changes; a case is a committed event (200 = delivered, signed and verified) or a request made alongside'],
 ];
 
 function order(file: string): number {
