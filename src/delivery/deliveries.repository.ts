@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Page } from '../common/validation';
-import type { ListResult } from '../common/wire';
+import { isoTimestamp, type ListResult } from '../common/wire';
 import { BaseRepository, type Tx } from '../database/unit-of-work';
 import { TEST_EVENT_TYPE, type EventEnvelope, type EventType } from '../events/event-types';
 import type { DeliveryChannelName } from './delivery-channel';
@@ -27,9 +27,26 @@ export interface Delivery {
   createdAt: Date;
 }
 
-/** A delivery claimed by one instance; `leaseToken` identifies the claim. */
+/** A delivery claimed by one instance, with its event; `leaseToken` identifies the claim. */
 export interface ClaimedDelivery extends Delivery {
   leaseToken: string;
+  event: EventEnvelope;
+}
+
+interface EventColumns {
+  event_organization_id: number | null;
+  event_created_at: Date | string;
+  event_data: Record<string, unknown> | string;
+}
+
+function eventOf(r: DeliveryRow & EventColumns): EventEnvelope {
+  return {
+    id: r.event_id,
+    type: r.event_type,
+    created_at: isoTimestamp(r.event_created_at),
+    organization_id: r.event_organization_id,
+    data: typeof r.event_data === 'string' ? (JSON.parse(r.event_data) as Record<string, unknown>) : r.event_data,
+  };
 }
 
 export interface AttemptRecord {
@@ -143,33 +160,42 @@ export class DeliveriesRepository extends BaseRepository {
   }
 
   /**
-   * Claims the most overdue due delivery whose subscription has no attempt in flight on this
-   * instance (`busy`): one slow endpoint holds at most one of the instance's slots. SKIP LOCKED
-   * and the lease make each attempt one instance's; null when nothing is due.
+   * Claims up to `limit` due deliveries, most overdue first, at most one per subscription and none
+   * for a subscription with an attempt in flight on this instance (`busy`): one slow endpoint
+   * holds at most one of the instance's slots. Candidates are ranked without locks, then locked
+   * with SKIP LOCKED, which re-checks each row's due condition on its newest version: an attempt
+   * is claimed by exactly one instance. Each claim is a lease (`leaseMs`) identified by its
+   * token; the event comes along, so an attempt needs no further read of the log.
    */
-  async claimNext(busy: { webhook: number[]; whatsapp: number[] }, leaseMs: number): Promise<ClaimedDelivery | null> {
+  async claimDue(busy: { webhook: number[]; whatsapp: number[] }, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     const token = randomUUID();
-    const rows = await this.rows<DeliveryRow>(
-      `WITH next AS (
-         SELECT id FROM ecoflow_delivery
-          WHERE status IN ('pending', 'failed') AND next_attempt_at IS NOT NULL AND next_attempt_at <= now()
-            AND (lease_until IS NULL OR lease_until < now())
-            AND NOT (webhook_id IS NOT NULL AND webhook_id = ANY ($1::bigint[]))
-            AND NOT (recipient_id IS NOT NULL AND recipient_id = ANY ($2::bigint[]))
+    const rows = await this.rows<DeliveryRow & EventColumns>(
+      `WITH candidates AS (
+         SELECT id, next_attempt_at FROM (
+           SELECT id, next_attempt_at,
+                  row_number() OVER (PARTITION BY channel, COALESCE(webhook_id, recipient_id) ORDER BY next_attempt_at, id) AS nth
+             FROM (SELECT id, channel, webhook_id, recipient_id, next_attempt_at FROM ecoflow_delivery
+                    WHERE status IN ('pending', 'failed') AND next_attempt_at IS NOT NULL AND next_attempt_at <= now()
+                      AND (lease_until IS NULL OR lease_until < now())
+                      AND NOT (webhook_id IS NOT NULL AND webhook_id = ANY ($1::bigint[]))
+                      AND NOT (recipient_id IS NOT NULL AND recipient_id = ANY ($2::bigint[]))
+                    ORDER BY next_attempt_at, id
+                    LIMIT 500) due) ranked
+          WHERE nth = 1
           ORDER BY next_attempt_at, id
-          LIMIT 1
-          FOR UPDATE SKIP LOCKED)
+          LIMIT $3),
+       locked AS (
+         SELECT d.id FROM ecoflow_delivery d JOIN candidates c ON c.id = d.id
+          WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until < now())
+          FOR UPDATE OF d SKIP LOCKED)
        UPDATE ecoflow_delivery d
-          SET lease_until = now() + ($3::int * interval '1 millisecond'), lease_token = $4::uuid, attempts = d.attempts + 1, last_attempt_at = now()
-         FROM next, ecoflow_event e
-        WHERE d.id = next.id AND e.id = d.event_id
-       RETURNING ${COLUMNS}`,
-      [busy.webhook, busy.whatsapp, Math.round(leaseMs), token],
+          SET lease_until = now() + ($4::int * interval '1 millisecond'), lease_token = $5::uuid, attempts = d.attempts + 1, last_attempt_at = now()
+         FROM locked, ecoflow_event e
+        WHERE d.id = locked.id AND e.id = d.event_id
+       RETURNING ${COLUMNS}, e.organization_id AS event_organization_id, e.created_at AS event_created_at, e.data AS event_data`,
+      [busy.webhook, busy.whatsapp, limit, Math.round(leaseMs), token],
     );
-    if (!rows.length) {
-      return null;
-    }
-    return { ...toDelivery(rows[0]), leaseToken: token };
+    return rows.map((r) => ({ ...toDelivery(r), leaseToken: token, event: eventOf(r) }));
   }
 
   /**

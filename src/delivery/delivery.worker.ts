@@ -27,6 +27,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | null = null;
   private pumping = false;
+  /** the last claim found work: when a slot frees, claim again without waiting for the poll */
+  private mayHaveMore = false;
   private pumpAgain = false;
   private stopped = true;
   private lastLagSec = 0;
@@ -94,12 +96,17 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
         }
         do {
           this.pumpAgain = false;
-          while (!this.stopped && this.inFlight.size < this.config.webhooks.concurrency) {
-            const d = await this.deliveries.claimNext(this.busyTargets(), this.leaseMs());
-            if (!d) {
-              break;
+          // one claim per round for every free slot; a full claim may have left more due
+          let full = true;
+          while (full && !this.stopped && this.inFlight.size < this.config.webhooks.concurrency) {
+            const free = this.config.webhooks.concurrency - this.inFlight.size;
+            const claimed = await this.deliveries.claimDue(this.busyTargets(), free, this.leaseMs());
+            for (const d of claimed) {
+              this.start(d);
             }
-            this.start(d);
+            full = claimed.length === free;
+            // deliveries to the subscriptions now in flight may be waiting behind these
+            this.mayHaveMore = claimed.length > 0;
           }
         } while (this.pumpAgain && !this.stopped);
       } catch (err) {
@@ -128,7 +135,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       .catch((err: unknown) => this.log.error({ err, delivery_id: d.id }, 'delivery attempt could not be recorded'))
       .finally(() => {
         this.inFlight.delete(d.id);
-        this.pump();
+        if (this.mayHaveMore) {
+          this.pump();
+        }
       });
     this.inFlight.set(d.id, { channel: d.channel, targetId: d.targetId, done });
   }
@@ -138,14 +147,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const channel = this.channels.get(d.channel);
     const started = performance.now();
     let outcome: AttemptOutcome;
-    const event = await this.events.findById(d.eventId);
     if (!channel) {
       outcome = { ok: false, status: null, error: 'channel not configured', inactive: true };
-    } else if (!event) {
-      outcome = { ok: false, status: null, error: 'event purged', inactive: true };
     } else {
       try {
-        outcome = await channel.send(attempt, event);
+        outcome = await channel.send(attempt, d.event);
       } catch (err) {
         this.log.error({ err, delivery_id: d.id }, 'delivery channel failed');
         outcome = { ok: false, status: null, error: 'internal error' };

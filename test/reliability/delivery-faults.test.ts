@@ -131,6 +131,52 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
     }
   });
 
+  it(`each attempt is made by one instance: 3 endpoints × 40 events on ${TWO ? 'two instances' : 'one instance'}, every request once, every delivery one attempt`, async () => {
+    const cat = 'claims across instances';
+    const receivers = await Promise.all([1, 2, 3].map(() => startWebhookReceiver()));
+    for (const r of receivers) {
+      r.behave({ kind: 'slow', ms: 20 });
+    }
+    const one = await startTestApp({ env: FAST });
+    const two = TWO ? await startTestApp({ env: FAST, db: one.db }) : one;
+    try {
+      const token = (await one.admin()).token;
+      const sites = await Promise.all([1, 2].map(() => createSite(one)));
+      for (const r of receivers) {
+        await addWebhook(one, token, r);
+      }
+      // two writers at once, one per instance and zone
+      const [a, b] = await Promise.all([makeEvents([one], token, sites[0].zone.id, 20), makeEvents([two], token, sites[1].zone.id, 20)]);
+      const ids = [...new Set([...a, ...b])];
+      assert.equal(ids.length, 40);
+      for (const r of receivers) {
+        await r.waitFor(() => ids.every((id) => verifiedIds(r).has(id)), 30000);
+      }
+      await sleep(1000); // a second attempt of anything would arrive within this
+      for (const r of receivers) {
+        const perEvent = new Map<string, number>();
+        for (const x of r.received) {
+          perEvent.set(x.webhookId, (perEvent.get(x.webhookId) ?? 0) + 1);
+        }
+        const twice = [...perEvent.values()].filter((n) => n > 1).length;
+        for (const id of ids) {
+          rec.record(cat, perEvent.get(`evt_${id}`) === 1 ? 200 : 0, perEvent.get(`evt_${id}`) === 1);
+        }
+        rec.invariant(cat, `an endpoint got ${r.received.length} requests for ${ids.length} events (${twice} twice)`, twice === 0 && r.received.length === ids.length);
+        assert.equal(twice, 0);
+        assert.equal(r.received.length, ids.length);
+      }
+      const attempts = (await one.ds.query(`SELECT attempts, count(*)::int AS n FROM ecoflow_delivery GROUP BY attempts`)) as { attempts: number; n: number }[];
+      assert.deepEqual(attempts, [{ attempts: 1, n: 120 }], 'one attempt per delivery');
+    } finally {
+      if (two !== one) {
+        await two.close();
+      }
+      await one.close();
+      await Promise.all(receivers.map((r) => r.close()));
+    }
+  });
+
   it('50 concurrent DANGER uploads on two instances open one alert, one alert.opened, one delivery', async () => {
     const cat = 'concurrent DANGER uploads';
     const receiver = await startWebhookReceiver();
