@@ -418,14 +418,18 @@ async function main(): Promise<void> {
       sampler.stop();
       out.mix = summarize(mix.samples, mix.durationSec, injected);
       if (o.scenario === 'delivery') {
+        // A–B–A: the mix without subscribers before and after the run with them, so drift
+        // between phases (a growing database, a warming cache) does not count as their cost
         await closeOpenAlerts(svc.base, token);
         const receivers = await startReceivers(3);
         cleanups.push(() => receivers.close());
+        const hookIds: number[] = [];
         for (const url of receivers.urls) {
           const w = await json(svc.base, 'POST', '/webhooks/', { url }, token);
           if (w.status !== 201) {
             throw new Error(`POST /webhooks/ answered ${w.status}: ${JSON.stringify(w.body)}`);
           }
+          hookIds.push(w.body.id as number);
         }
         const streams = await startStreamClients(svc.base, token, 200);
         cleanups.push(async () => streams.close());
@@ -436,10 +440,19 @@ async function main(): Promise<void> {
         // let deliveries of the last events land before counting
         await sleep(3000);
         const ids = new Set(await eventIdsAfter(svc.base, token, lastBefore));
+        streams.close();
+        for (const id of hookIds) {
+          await json(svc.base, 'DELETE', `/webhooks/${id}/`, undefined, token);
+        }
+        await closeOpenAlerts(svc.base, token);
+        console.log(`delivery: the mix again without subscribers, ${o.duration} s …`);
+        const after = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.duration, next: plan('mix'), parseBody: true });
+        out.mix_after = summarize(after.samples, after.durationSec, injected);
         const okRps = (r: { samples: Sample[]; durationSec: number }): number => r.samples.filter((x) => x.status === 200).length / r.durationSec;
         out.delivery = {
           events: ids.size,
-          throughput_with_over_without: Math.round((okRps(attached) / okRps(mix)) * 100) / 100,
+          throughput_with_over_without: Math.round((okRps(attached) / ((okRps(mix) + okRps(after)) / 2)) * 100) / 100,
+          without_before_and_after_req_s: [r1(okRps(mix)), r1(okRps(after))],
           webhook_event_to_receiver: arrivalStats(receivers.arrivals, ids),
           stream_event_to_client: arrivalStats(streams.arrivals, ids),
         };
@@ -534,7 +547,7 @@ function printTable(out: Record<string, any>): void {
   const add = (k: string, v: unknown): void => {
     rows.push([k, typeof v === 'object' ? JSON.stringify(v) : String(v)]);
   };
-  for (const phase of ['mix', 'mix_with_subscribers', 'normal_only', 'danger_only', 'alerts']) {
+  for (const phase of ['mix', 'mix_with_subscribers', 'mix_after', 'normal_only', 'danger_only', 'alerts']) {
     const p = out[phase];
     if (p) {
       add(`${phase} req/s`, p.requests_per_sec);
