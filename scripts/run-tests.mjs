@@ -17,7 +17,12 @@ const walk = (dir) => {
 };
 walk(root);
 const filters = process.argv.slice(2);
-const selected = files.filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+// the long reliability files first: two at a time, the short ones then fill in around them
+// instead of one long file running alone at the end
+const rank = (f) => (f.includes(`${join('test', 'reliability')}`) ? 0 : 1);
+const selected = files
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 if (selected.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);

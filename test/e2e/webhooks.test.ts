@@ -303,7 +303,11 @@ describe('webhooks API', () => {
     const r = await t.request('POST', `/webhooks/${w.id}/deliveries/${failed.id}/retry/`, { token: admin });
     assert.equal(r.status, 202, r.text);
     assert.equal(r.body.id, failed.id);
-    await until('the retried attempt', async () => (await deliveries(w.id))[0].attempts === 2);
+    // recorded, not just claimed: the claim counts the attempt, the record schedules the next one
+    await until('the retried attempt recorded', async () => {
+      const [d] = await deliveries(w.id);
+      return d.attempts === 2 && d.next_attempt_at !== null && new Date(d.next_attempt_at).getTime() > Date.now();
+    });
 
     await t.ds.query(`UPDATE ecoflow_delivery SET status = 'succeeded', next_attempt_at = NULL WHERE id = $1`, [failed.id]);
     const done = await t.request('POST', `/webhooks/${w.id}/deliveries/${failed.id}/retry/`, { token: admin });
