@@ -349,7 +349,7 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
       }
     });
 
-    it('PostgreSQL restarted under load: events committed before and after are all delivered, none twice in the log', async () => {
+    it('PostgreSQL restarted under load, two instances: events committed before and after are all delivered, none twice in the log', async () => {
       const cat = 'database restart during delivery';
       rec.faultCategory(cat, ['every database connection cut and refused for 2 s while events are delivered']);
       const receiver = await startWebhookReceiver();
@@ -359,6 +359,8 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
       await proxy.start();
       const env = { ...FAST, DATABASE_URL: url(), DB_CONNECT_TIMEOUT_MS: '1000', CROWD_PREDICT_URL: crowd.predictUrl };
       const t = await startTestApp({ env, db: { ...db, env: { DATABASE_URL: url() } } });
+      // a second instance behind the same proxy: both lose the database, both deliver afterwards
+      const t2 = await startTestApp({ env, db: { ...db, env: { DATABASE_URL: url() } } });
       let loading = true;
       const statuses: number[] = [];
       let load: Promise<void> = Promise.resolve();
@@ -371,22 +373,24 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
         const image = await jpeg(32, 32);
         load = (async () => {
           while (loading) {
-            const answers = await Promise.all(sensors.map((s) => detect(t, { key: s.key, zoneId: s.zone.id, file: image }).catch(() => ({ status: 0 }))));
+            const answers = await Promise.all(sensors.map((s, i) => detect(i % 2 ? t2 : t, { key: s.key, zoneId: s.zone.id, file: image }).catch(() => ({ status: 0 }))));
             statuses.push(...answers.map((a) => a.status));
           }
         })();
-        const first = await makeEvents([t], token, site.zone.id, 10);
+        const first = await makeEvents([t, t2], token, site.zone.id, 10);
         await proxy.cut();
         await sleep(2000);
         await proxy.start();
         // the pool's dead connections fail once, then the service recovers
-        for (let i = 0; i < 40; i++) {
-          if ((await t.request('GET', '/events/?limit=1', { token })).status === 200) {
-            break;
+        for (const app of [t, t2]) {
+          for (let i = 0; i < 40; i++) {
+            if ((await app.request('GET', '/events/?limit=1', { token })).status === 200) {
+              break;
+            }
+            await sleep(500);
           }
-          await sleep(500);
         }
-        const second = await makeEvents([t], token, site.zone.id, 10);
+        const second = await makeEvents([t, t2], token, site.zone.id, 10);
         const ids = [...first, ...second];
         assert.equal(ids.length, 20);
         await receiver.waitFor(() => ids.every((id) => verifiedIds(receiver).has(id)), 30000);
@@ -407,6 +411,7 @@ describe(`alert delivery under faults: ${MODE} (ALERTING.md §2, §7)`, () => {
       } finally {
         loading = false;
         await load;
+        await t2.close();
         await t.close();
         await proxy.cut();
         await db.drop();
