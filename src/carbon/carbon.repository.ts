@@ -27,7 +27,7 @@ export interface RecentCarbonLog {
 // PGlite but SUM/AVG can be strings on pg, and a timestamp may be a string on raw queries.
 interface TotalsRow {
   total: number | string | null;
-  average: number | string | null;
+  n: number | string | null;
 }
 
 interface RecentRow {
@@ -36,7 +36,7 @@ interface RecentRow {
   ts: Date | string;
 }
 
-/** Every query of `lims_carbonlog` (spec §6). */
+/** Every query of `lims_carbonlog` and its per-zone totals (spec §6, C14). */
 @Injectable()
 export class CarbonRepository extends BaseRepository {
   constructor(ds: DataSource) {
@@ -52,14 +52,19 @@ export class CarbonRepository extends BaseRepository {
     return entity;
   }
 
-  /** Over one zone's logs, or over all logs when `zoneId` is null. */
+  /**
+   * Over one zone's logs, or over all logs when `zoneId` is null: from the per-zone running totals
+   * the `lims_carbonlog` trigger keeps (migration CarbonZoneTotals, C14), one row per zone, never a
+   * scan of the logs.
+   */
   async totals(zoneId: number | null, tx?: Tx): Promise<CarbonTotals> {
-    const { where, params } = zoneFilter(zoneId);
     const [row] = (await this.manager(tx).query(
-      `SELECT SUM(c.saved_amount) AS total, AVG(c.saved_amount) AS average FROM lims_carbonlog c ${where}`,
-      params,
+      `SELECT COALESCE(SUM(amount_sum), 0) AS total, COALESCE(SUM(log_count), 0) AS n FROM ecoflow_carbon_zone_total${zoneId === null ? '' : ' WHERE zone_id = $1'}`,
+      zoneId === null ? [] : [zoneId],
     )) as TotalsRow[];
-    return { total: Number(row?.total ?? 0), average: Number(row?.average ?? 0) };
+    const total = Number(row?.total ?? 0);
+    const n = Number(row?.n ?? 0);
+    return { total: n > 0 ? total : 0, average: n > 0 ? total / n : 0 };
   }
 
   /** The newest logs first (`timestamp DESC, id DESC`), each with its zone's current name. */

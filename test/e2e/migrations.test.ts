@@ -54,6 +54,7 @@ describe('migrations', () => {
     assert.deepEqual(await runMigrations(ds), ALL);
     assert.deepEqual(await tables(ds), [
       'ecoflow_alert_recipient',
+      'ecoflow_carbon_zone_total',
       'ecoflow_delivery',
       'ecoflow_event',
       'ecoflow_refresh_token',

@@ -1,5 +1,6 @@
 import { AdoptOrCreateSchema1732300000000 } from './1732300000000-adopt-or-create-schema';
 import { EventsAndDelivery1764547200000 } from './1764547200000-events-and-delivery';
+import { CarbonZoneTotals1764633602000 } from './1764633602000-carbon-zone-totals';
 
 /** Every migration, oldest first. `npm run migration:generate` output is added here. */
-export const MIGRATIONS = [AdoptOrCreateSchema1732300000000, EventsAndDelivery1764547200000];
+export const MIGRATIONS = [AdoptOrCreateSchema1732300000000, EventsAndDelivery1764547200000, CarbonZoneTotals1764633602000];
