@@ -5,21 +5,8 @@ import { startWebhookReceiver, type WebhookReceiver } from '../doubles/webhook-r
 import { createSite, type Site } from '../support/sensor';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { until } from '../support/until';
+import { sample } from '../support/prometheus';
 
-/** The value of one sample line of a Prometheus text page, 0 when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) {
-      continue;
-    }
-    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) {
-      return Number(m[3]);
-    }
-  }
-  return 0;
-}
 
 /** ALERTING.md §7: the outbox in /api/health/ and the delivery series in /metrics. */
 describe('alerting operations: outbox health and delivery metrics', () => {

@@ -2,26 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Metrics } from '../../src/observability/metrics.service';
 import { startTestApp, TestApp } from '../support/test-app';
+import { sample } from '../support/prometheus';
 
 const METRICS_TOKEN = 'scraper-token-0123456789';
 
-/** The value of one sample line, e.g. `http_requests_total{method="GET",...} 3`, or 0 when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || line.startsWith('#')) {
-      continue;
-    }
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) {
-      continue;
-    }
-    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) {
-      return Number(m[3]);
-    }
-  }
-  return 0;
-}
 
 describe('/metrics and /api/memory/', () => {
   let t: TestApp;
