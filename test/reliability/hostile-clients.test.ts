@@ -222,13 +222,20 @@ describe('hostile clients: no request stops, exhausts or bypasses the service (s
     };
     const anon = await rawRequest(svc.port, junk('/auth/login/', ''), { timeoutMs: 20000 });
     judge(cat, 'login with a 200 MB junk part', anon, [413]);
-    assert.deepEqual(anon.body, { detail: 'Request body too large.' }, anon.text);
+    // a client that keeps sending after the answer may see its connection reset once the server
+    // stops lingering (RFC 9112 §9.6): the status line is then all it could read of the answer
+    const cutShort = anon.closed && anon.text === '';
+    if (!cutShort) {
+      assert.deepEqual(anon.body, { detail: 'Request body too large.' }, anon.text);
+    }
     // what the client wrote includes what sat in both loopback socket buffers when the server answered (several MiB
     // on a loaded machine: CI once saw 8.0 MiB), so the bound is the limit plus that slack, far below 200 MB
     assert.ok(anon.bytesWritten < 1 * MiB + SOCKET_SLACK, `the server stopped reading early (${anon.bytesWritten} bytes written)`);
     const sensor = await rawRequest(svc.port, junk('/sensor/detect/', `X-Device-Key: ${deviceKey}\r\n`), { timeoutMs: 20000 });
     judge(cat, 'sensor upload with a 200 MB ignored part', sensor, [413]);
-    assert.deepEqual(sensor.body, { error: 'File too large' }, `${sensor.status} ${sensor.text} ${JSON.stringify(sensor.headers)}`);
+    if (!(sensor.closed && sensor.text === '')) {
+      assert.deepEqual(sensor.body, { error: 'File too large' }, `${sensor.status} ${sensor.text} ${JSON.stringify(sensor.headers)}`);
+    }
     assert.ok(sensor.bytesWritten < 10 * MiB + SOCKET_SLACK, `the server stopped reading early (${sensor.bytesWritten} bytes written)`);
     // a chunked JSON body over 1 MiB with no Content-Length
     const big = await rawRequest(
