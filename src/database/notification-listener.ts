@@ -26,7 +26,6 @@ export class NotificationListener implements OnModuleDestroy {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private channel = '';
   private handler: NotificationHandler = () => undefined;
-  connected = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -46,7 +45,6 @@ export class NotificationListener implements OnModuleDestroy {
     const driver = (this.ds.options as { driver?: unknown }).driver;
     if (this.config.db.kind === 'embedded' && isEmbeddedDriver(driver)) {
       this.unlisten = await driver.listen(channel, (payload) => handler(payload));
-      this.connected = true;
       return;
     }
     void this.connect();
@@ -82,7 +80,6 @@ export class NotificationListener implements OnModuleDestroy {
     try {
       await client.connect();
       await client.query(`LISTEN ${this.channel}`);
-      this.connected = true;
       if (this.retry > 0) {
         this.log.info('listen connection restored');
       }
@@ -98,7 +95,6 @@ export class NotificationListener implements OnModuleDestroy {
     if (this.client !== client || this.stopped) {
       return;
     }
-    this.connected = false;
     this.client = null;
     client.removeAllListeners('notification');
     void client.end().catch(() => undefined);

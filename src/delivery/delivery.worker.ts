@@ -31,7 +31,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private mayHaveMore = false;
   private pumpAgain = false;
   private stopped = true;
-  private lastLagSec = 0;
   private purging = false;
 
   constructor(
@@ -45,11 +44,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LOGGER) logger: AppLogger,
   ) {
     this.log = logger.child({ context: 'DeliveryWorker' });
-  }
-
-  /** Seconds the most overdue due delivery has waited, as of the last check (every 5 s). */
-  get oldestPendingSeconds(): number {
-    return this.lastLagSec;
   }
 
   onApplicationBootstrap(): void {
@@ -174,8 +168,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       if (!(await this.migrations.isSchemaCurrent())) {
         return;
       }
-      this.lastLagSec = await this.deliveries.oldestDueSeconds();
-      this.metrics.outboxOldestPending.set(this.lastLagSec);
+      // the gauge of §7; /api/health/ asks the database itself
+      this.metrics.outboxOldestPending.set(await this.deliveries.oldestDueSeconds());
     } catch {
       // database away: the health check says so on its own
     }

@@ -30,10 +30,6 @@ export class EventSignal implements OnModuleInit, OnModuleDestroy {
     return () => this.listeners.delete(listener);
   }
 
-  get listening(): boolean {
-    return this.listener.connected;
-  }
-
   async onModuleInit(): Promise<void> {
     await this.listener.listen(EVENT_CHANNEL, (payload) => this.emit(payload));
   }

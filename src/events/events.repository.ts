@@ -82,11 +82,6 @@ export class EventsRepository extends BaseRepository {
     return rows.map(toEnvelope);
   }
 
-  async findById(id: number, tx?: Tx): Promise<EventEnvelope | null> {
-    const rows = (await this.manager(tx).query(`SELECT id, type, organization_id, created_at, data FROM ecoflow_event WHERE id = $1`, [id])) as EventRow[];
-    return rows.length ? toEnvelope(rows[0]) : null;
-  }
-
   /** The newest committed id (0 for an empty log). */
   async lastId(tx?: Tx): Promise<number> {
     const rows = (await this.manager(tx).query(`SELECT COALESCE(max(id), 0)::bigint AS id FROM ecoflow_event`)) as { id: number }[];
