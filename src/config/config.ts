@@ -91,6 +91,29 @@ export class AppConfig {
   };
   /** Live stream (ALERTING.md §4). */
   stream!: { maxDurationMs: number; keepAliveMs: number; ticketTtlSec: number };
+  /** Alert lifecycle (ALERTING.md §5). */
+  lifecycle!: {
+    /** an OPEN alert auto-resolves once readings stay below this × capacity (C13) */
+    resolveRatio: number;
+    /** how long they must stay below; 0 = auto-resolve off */
+    autoResolveAfterMs: number;
+    /** 0 = no reminders */
+    remindEveryMs: number;
+    remindMax: number;
+    /** 0 = no snapshot is ever kept */
+    snapshotRetentionDays: number;
+    /** how often each instance looks for due reminders and silent cameras (§7: within 5 s of due) */
+    sweepIntervalMs: number;
+  };
+  /** Readings, occupancy and camera liveness (ALERTING.md §6). */
+  occupancy!: {
+    /** false = no readings are recorded (an operational switch; the board then shows NO_DATA) */
+    recordReadings: boolean;
+    staleAfterMs: number;
+    readingRetentionDays: number;
+    rollupRetentionDays: number;
+    cameraOfflineAfterMs: number;
+  };
 }
 
 /** Circuit breaker of one downstream: consecutive outages that open it, cool-down before a probe. */
@@ -356,6 +379,20 @@ export function loadConfig(env: Env): AppConfig {
     return v;
   };
 
+  // like duration(), and `0` switches the feature off
+  const durationOrOff = (name: string, def: number, min: number, max: number): number =>
+    get(name) !== undefined && parseDurationMs(get(name) as string) === 0 ? 0 : duration(name, def, min, max);
+  const ratioRaw = get('ALERT_RESOLVE_RATIO');
+  let resolveRatio = 0.8;
+  if (ratioRaw !== undefined) {
+    const v = Number(ratioRaw);
+    if (!/^\d*\.?\d+$/.test(ratioRaw) || !(v > 0 && v < 0.9)) {
+      problems.push(`ALERT_RESOLVE_RATIO must be a number above 0 and below 0.9, the DANGER threshold (got "${ratioRaw}")`);
+    } else {
+      resolveRatio = v;
+    }
+  }
+
   const scheduleRaw = get('WEBHOOK_RETRY_SCHEDULE') ?? '5s,5m,30m,2h,5h,10h,10h';
   const retryScheduleMs = scheduleRaw.split(',').map((p) => parseDurationMs(p));
   if (retryScheduleMs.some((v) => v === null || v > 86400000) || retryScheduleMs.length > 20) {
@@ -448,6 +485,21 @@ export function loadConfig(env: Env): AppConfig {
       maxDurationMs: duration('SSE_MAX_DURATION', 55 * 60000, 1000, 24 * 3600000),
       keepAliveMs: duration('SSE_KEEPALIVE_INTERVAL', 15000, 100, 600000),
       ticketTtlSec: 60,
+    },
+    lifecycle: {
+      resolveRatio,
+      autoResolveAfterMs: durationOrOff('ALERT_AUTO_RESOLVE_AFTER', 5 * 60000, 1000, 7 * 86400000),
+      remindEveryMs: durationOrOff('ALERT_REMIND_EVERY', 10 * 60000, 1000, 7 * 86400000),
+      remindMax: int('ALERT_REMIND_MAX', 3, 0, 100),
+      snapshotRetentionDays: int('SNAPSHOT_RETENTION_DAYS', 30, 0, 3650),
+      sweepIntervalMs: duration('LIFECYCLE_SWEEP_INTERVAL', 2000, 100, 60000),
+    },
+    occupancy: {
+      recordReadings: bool('RECORD_READINGS', true),
+      staleAfterMs: duration('OCCUPANCY_STALE_AFTER', 5 * 60000, 1000, 7 * 86400000),
+      readingRetentionDays: int('READING_RETENTION_DAYS', 7, 1, 3650),
+      rollupRetentionDays: int('ROLLUP_RETENTION_DAYS', 400, 1, 36500),
+      cameraOfflineAfterMs: duration('CAMERA_OFFLINE_AFTER', 5 * 60000, 1000, 7 * 86400000),
     },
   });
 

@@ -11,21 +11,22 @@ export type NotificationHandler = (payload: string | null) => void;
 const RECONNECT_MS = [250, 500, 1000, 2000, 5000];
 
 /**
- * LISTEN on one channel: a dedicated PostgreSQL connection (outside the pool, which would hand
- * it to requests) that reconnects with backoff, or the embedded database's in-process LISTEN.
- * After every (re)connect the handler gets `null`: whatever was notified meanwhile is lost, so
- * its reader should look at the data itself.
+ * LISTEN on named channels: one dedicated PostgreSQL connection (outside the pool, which would
+ * hand it to requests) that reconnects with backoff, or the embedded database's in-process
+ * LISTEN. After every (re)connect each handler gets `null`: whatever was notified meanwhile is
+ * lost, so its reader should look at the data itself.
  */
 @Injectable()
 export class NotificationListener implements OnModuleDestroy {
   private readonly log: AppLogger;
   private client: Client | null = null;
-  private unlisten: (() => Promise<void>) | null = null;
+  /** connected and LISTENing on every channel in `handlers` */
+  private ready = false;
+  private readonly unlisten: (() => Promise<void>)[] = [];
   private stopped = false;
   private retry = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private channel = '';
-  private handler: NotificationHandler = () => undefined;
+  private readonly handlers = new Map<string, NotificationHandler>();
 
   constructor(
     private readonly config: AppConfig,
@@ -35,19 +36,30 @@ export class NotificationListener implements OnModuleDestroy {
     this.log = logger.child({ context: 'NotificationListener' });
   }
 
-  /** Starts listening; never throws for a database that is down (it keeps retrying). */
+  /** Starts listening on `channel` (one handler per channel); never throws for a database that is down (it keeps retrying). */
   async listen(channel: string, handler: NotificationHandler): Promise<void> {
     if (!/^[a-z_][a-z0-9_]*$/.test(channel)) {
       throw new Error(`bad channel name ${channel}`);
     }
-    this.channel = channel;
-    this.handler = handler;
+    if (this.handlers.has(channel)) {
+      throw new Error(`channel ${channel} already has a listener`);
+    }
+    this.handlers.set(channel, handler);
     const driver = (this.ds.options as { driver?: unknown }).driver;
     if (this.config.db.kind === 'embedded' && isEmbeddedDriver(driver)) {
-      this.unlisten = await driver.listen(channel, (payload) => handler(payload));
+      this.unlisten.push(await driver.listen(channel, (payload) => handler(payload)));
       return;
     }
-    void this.connect();
+    if (this.client === null && this.reconnectTimer === null) {
+      void this.connect();
+    } else if (this.ready && this.client) {
+      const client = this.client;
+      await client.query(`LISTEN ${channel}`).catch((err: unknown) => {
+        this.log.warn({ err }, 'LISTEN failed; reconnecting');
+        this.scheduleReconnect(client);
+      });
+    }
+    // else: a connect is under way or scheduled, and it LISTENs on every channel in `handlers`
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -55,7 +67,7 @@ export class NotificationListener implements OnModuleDestroy {
     if (this.reconnectTimer) {
       clearTimeout(this.reconnectTimer);
     }
-    await this.unlisten?.().catch(() => undefined);
+    await Promise.all(this.unlisten.map((u) => u().catch(() => undefined)));
     const c = this.client;
     this.client = null;
     await c?.end().catch(() => undefined);
@@ -72,19 +84,33 @@ export class NotificationListener implements OnModuleDestroy {
     });
     client.on('end', () => this.scheduleReconnect(client));
     client.on('notification', (n) => {
-      if (n.channel === this.channel) {
-        this.handler(n.payload ?? null);
-      }
+      this.handlers.get(n.channel)?.(n.payload ?? null);
     });
     this.client = client;
+    this.ready = false;
     try {
       await client.connect();
-      await client.query(`LISTEN ${this.channel}`);
+      const channels = [...this.handlers.keys()];
+      for (const channel of channels) {
+        await client.query(`LISTEN ${channel}`);
+      }
+      if (this.client !== client) {
+        return;
+      }
+      this.ready = true;
+      // a channel added while this connect ran
+      for (const channel of this.handlers.keys()) {
+        if (!channels.includes(channel)) {
+          await client.query(`LISTEN ${channel}`);
+        }
+      }
       if (this.retry > 0) {
         this.log.info('listen connection restored');
       }
       this.retry = 0;
-      this.handler(null);
+      for (const h of this.handlers.values()) {
+        h(null);
+      }
     } catch (err) {
       this.log.warn({ err }, 'listen connection could not connect; retrying');
       this.scheduleReconnect(client);
@@ -96,6 +122,7 @@ export class NotificationListener implements OnModuleDestroy {
       return;
     }
     this.client = null;
+    this.ready = false;
     client.removeAllListeners('notification');
     void client.end().catch(() => undefined);
     const delay = RECONNECT_MS[Math.min(this.retry, RECONNECT_MS.length - 1)];

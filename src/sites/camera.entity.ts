@@ -29,4 +29,12 @@ export class Camera {
 
   @Column({ name: 'api_key_created_at', type: 'timestamptz', nullable: true })
   apiKeyCreatedAt!: Date | null;
+
+  /** its last authenticated upload (ALERTING.md §6) */
+  @Column({ name: 'last_seen_at', type: 'timestamptz', nullable: true })
+  lastSeenAt!: Date | null;
+
+  /** `camera.offline` was emitted and no upload came since: the next one emits `camera.online` */
+  @Column({ name: 'offline_announced', type: 'boolean', default: false })
+  offlineAnnounced!: boolean;
 }

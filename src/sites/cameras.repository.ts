@@ -8,7 +8,7 @@ import { Camera } from './camera.entity';
 import { groupBy } from './group-by';
 
 /** The columns a new camera is written with (the id is generated). */
-export type NewCamera = Omit<Camera, 'id' | 'zone'>;
+export type NewCamera = Omit<Camera, 'id' | 'zone' | 'lastSeenAt' | 'offlineAnnounced'>;
 export type CameraPatch = Partial<Pick<Camera, 'zoneId' | 'name' | 'isActive'>>;
 
 /** Every query of `lims_camera`, device-key lookups included. */

@@ -54,13 +54,17 @@ describe('migrations', () => {
     assert.deepEqual(await runMigrations(ds), ALL);
     assert.deepEqual(await tables(ds), [
       'ecoflow_alert_recipient',
+      'ecoflow_alert_snapshot',
       'ecoflow_carbon_zone_total',
       'ecoflow_delivery',
       'ecoflow_event',
+      'ecoflow_reading',
+      'ecoflow_reading_hourly',
       'ecoflow_refresh_token',
       'ecoflow_schema_migrations',
       'ecoflow_stream_ticket',
       'ecoflow_webhook',
+      'ecoflow_zone_occupancy',
       'lims_alert',
       'lims_camera',
       'lims_carbonlog',
