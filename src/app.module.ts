@@ -16,6 +16,8 @@ import { StreamModule } from './events/stream/stream.module';
 import { DetectionModule } from './detection/detection.module';
 import { HealthModule } from './health/health.module';
 import { RedisModule } from './integrations/redis/redis.module';
+import { LivenessModule } from './liveness/liveness.module';
+import { OccupancyModule } from './occupancy/occupancy.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { RecipientsModule } from './recipients/recipients.module';
 import { ObservabilityModule } from './observability/observability.module';
@@ -58,6 +60,8 @@ export class AppModule {
         StreamModule,
         WebhooksModule,
         RecipientsModule,
+        OccupancyModule,
+        LivenessModule,
         ...extraModules,
       ],
       providers: [

@@ -5,6 +5,7 @@ import type { DomainError } from '../common/errors';
 import { LOGGER, type AppLogger } from '../common/logger';
 import { UNREACHABLE_ID } from '../common/validation';
 import { AppConfig } from '../config/config';
+import { CameraLiveness } from '../liveness/camera-liveness.service';
 import { sanitizeFilename } from '../integrations/crowd-prediction/crowd-prediction.client';
 import { CrowdPredictionClient } from '../integrations/crowd-prediction/crowd-prediction.client';
 import { CrowdPredictionError } from '../integrations/crowd-prediction/crowd-prediction.errors';
@@ -68,6 +69,7 @@ export class DetectionService {
     private readonly gemini: GeminiClient,
     private readonly alerts: AlertClaimService,
     private readonly carbon: CarbonLogService,
+    private readonly liveness: CameraLiveness,
     @Inject(LOGGER) logger: AppLogger,
   ) {
     this.log = logger.child({ context: 'DetectionService' });
@@ -92,6 +94,7 @@ export class DetectionService {
     if (!camera || !deviceKeyMatches(key, camera.apiKeyHash)) {
       throw SensorErrors.invalidDeviceKey();
     }
+    await this.liveness.seen(camera);
     return { camera };
   }
 
