@@ -6,6 +6,7 @@ import { LOGGER, type AppLogger } from '../common/logger';
 import { UNREACHABLE_ID } from '../common/validation';
 import { AppConfig } from '../config/config';
 import { CameraLiveness } from '../liveness/camera-liveness.service';
+import { ReadingsRepository } from '../occupancy/readings.repository';
 import { sanitizeFilename } from '../integrations/crowd-prediction/crowd-prediction.client';
 import { CrowdPredictionClient } from '../integrations/crowd-prediction/crowd-prediction.client';
 import { CrowdPredictionError } from '../integrations/crowd-prediction/crowd-prediction.errors';
@@ -70,6 +71,7 @@ export class DetectionService {
     private readonly alerts: AlertClaimService,
     private readonly carbon: CarbonLogService,
     private readonly liveness: CameraLiveness,
+    private readonly readings: ReadingsRepository,
     @Inject(LOGGER) logger: AppLogger,
   ) {
     this.log = logger.child({ context: 'DetectionService' });
@@ -166,6 +168,10 @@ export class DetectionService {
       occupancy_percentage: occupancyPercentage(detected, zone.capacity),
       status: 'NORMAL',
     };
+    if (this.config.occupancy.recordReadings) {
+      const status = detected >= DANGER_RATIO * zone.capacity ? 'DANGER' : 'NORMAL';
+      await this.readings.insert({ zoneId: zone.id, cameraId: camera?.id ?? null, people: detected, capacity: zone.capacity, status });
+    }
     if (detected >= DANGER_RATIO * zone.capacity) {
       return this.danger({ ...base, status: 'DANGER' }, zone, camera);
     }
