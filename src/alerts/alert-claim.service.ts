@@ -1,44 +1,124 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { LOGGER, type AppLogger } from '../common/logger';
 import { mapForeignKeyViolation, type VanishedParentErrors } from '../common/wire';
+import { AppConfig } from '../config/config';
 import { UnitOfWork } from '../database/unit-of-work';
 import { EventsService } from '../events/events.service';
+import { ImageDecodes } from '../integrations/images/image-decodes';
+import { encodeSnapshot } from '../integrations/images/snapshot';
+import { ReadingsRepository, type NewReading } from '../occupancy/readings.repository';
 import { AlertsRepository, type ClaimResult } from './alerts.repository';
+import { SnapshotsRepository } from './snapshots.repository';
 
 export type { ClaimResult } from './alerts.repository';
 
-/** The open-alert claim detection uses (spec §5); the race-free SQL lives in AlertsRepository.claimOpen. */
+/** What detection knows about an overcrowded zone when it claims its alert. */
+export interface DangerDetection {
+  zoneId: number;
+  cameraId: number | null;
+  capacity: number;
+  people: number;
+  heading: string;
+  subHeading: string;
+  /** the upload, kept as the alert's snapshot when this detection opens it */
+  image: Buffer;
+}
+
+/**
+ * What detection writes after the threshold step (ALERTING.md §5–6): the reading, and the open
+ * alert's lifecycle. A DANGER detection claims the open alert (opening it with its snapshot and
+ * `alert.opened`, or updating last/peak people); one below DANGER extends or restarts the calm span
+ * that auto-resolves it (C13). All of a detection's writes share one transaction.
+ */
 @Injectable()
 export class AlertClaimService {
+  private readonly log: AppLogger;
+
   constructor(
     private readonly alerts: AlertsRepository,
+    private readonly snapshots: SnapshotsRepository,
+    private readonly readings: ReadingsRepository,
     private readonly events: EventsService,
     private readonly uow: UnitOfWork,
-  ) {}
+    private readonly config: AppConfig,
+    private readonly decodes: ImageDecodes,
+    @Inject(LOGGER) logger: AppLogger,
+  ) {
+    this.log = logger.child({ context: 'AlertClaimService' });
+  }
 
   /**
-   * The OPEN alert of (zone, camera): inserted by this call (`created`, with its `alert.opened`
-   * event in the same transaction), or the one already open. `vanished` answers for a zone or
-   * camera deleted before the insert (a foreign-key violation), once the transaction is over:
-   * its lookups must not wait for the connection the transaction holds.
+   * The OPEN alert of (zone, camera): inserted by this call (`created`, with its snapshot and its
+   * `alert.opened` event in the same transaction), or the one already open. `vanished` answers
+   * for a zone or camera deleted before the insert (a foreign-key violation), once the
+   * transaction is over: its lookups must not wait for the connection the transaction holds.
    */
-  async claimOpenAlert(
-    zoneId: number,
-    cameraId: number | null,
-    heading: string,
-    subHeading: string,
-    detectedPeople: number,
-    vanished: VanishedParentErrors = {},
-  ): Promise<ClaimResult> {
+  async claimOpenAlert(d: DangerDetection, vanished: VanishedParentErrors = {}): Promise<ClaimResult> {
     try {
       return await this.uow.run(async (tx) => {
-        const claim = await this.alerts.claimOpen({ zoneId, cameraId, heading, subHeading }, {}, tx);
+        await this.recordReading({ zoneId: d.zoneId, cameraId: d.cameraId, people: d.people, capacity: d.capacity, status: 'DANGER' }, tx);
+        const claim = await this.alerts.claimOpen({ zoneId: d.zoneId, cameraId: d.cameraId, heading: d.heading, subHeading: d.subHeading, people: d.people }, {}, tx);
         if (claim.created) {
-          await this.events.emitAlert('alert.opened', claim.alert, { detected_people: detectedPeople }, tx);
+          // encoded only for the detection that opens the alert: the others pay nothing
+          const snapshot = await this.snapshot(d.image, claim.alert.id);
+          if (snapshot) {
+            await this.snapshots.insert(claim.alert.id, snapshot, tx);
+            claim.alert.hasSnapshot = true;
+          }
+          await this.events.emitAlert('alert.opened', claim.alert, { detected_people: d.people }, tx);
         }
         return claim;
       });
     } catch (err) {
       throw await mapForeignKeyViolation(err, vanished);
+    }
+  }
+
+  /**
+   * A detection below DANGER: its reading, and the calm span of the (zone, camera)'s open alert,
+   * which closes it with `resolution: "auto"` once due. Silence writes nothing, so it never resolves.
+   */
+  async recordBelowDanger(r: Omit<NewReading, 'status'>, vanished: VanishedParentErrors = {}): Promise<void> {
+    const { autoResolveAfterMs, resolveRatio } = this.config.lifecycle;
+    if (!this.config.occupancy.recordReadings && autoResolveAfterMs === 0) {
+      return;
+    }
+    try {
+      await this.uow.run(async (tx) => {
+        const at = (await this.recordReading({ ...r, status: 'NORMAL' }, tx)) ?? new Date();
+        if (autoResolveAfterMs === 0) {
+          return;
+        }
+        const calm = r.people < resolveRatio * r.capacity;
+        const due = await this.alerts.trackCalm(r.zoneId, r.cameraId, calm, at, autoResolveAfterMs, tx);
+        if (due !== null) {
+          const closed = await this.alerts.resolve(due, 'auto', null, tx);
+          if (closed) {
+            await this.events.emitAlert('alert.resolved', closed, { resolution: 'auto' }, tx);
+            tx.onCommit(() => this.log.info({ alert_id: closed.id, zone_id: r.zoneId }, 'alert resolved automatically'));
+          }
+        }
+      });
+    } catch (err) {
+      throw await mapForeignKeyViolation(err, vanished);
+    }
+  }
+
+  private async recordReading(r: NewReading, tx: Parameters<ReadingsRepository['insert']>[1]): Promise<Date | null> {
+    return this.config.occupancy.recordReadings ? this.readings.insert(r, tx) : null;
+  }
+
+  /** The snapshot's JPEG, or null when snapshots are off or the image cannot be encoded (the alert opens anyway). */
+  private async snapshot(image: Buffer, alertId: number): Promise<Buffer | null> {
+    if (this.config.lifecycle.snapshotRetentionDays === 0) {
+      return null;
+    }
+    const limitMs = this.config.limits.imagePrepTimeoutMs;
+    try {
+      return await this.decodes.run(() => encodeSnapshot(image, limitMs), limitMs);
+    } catch (err) {
+      this.log.warn({ err, alert_id: alertId }, 'snapshot could not be encoded; the alert opens without one');
+      return null;
     }
   }
 }

@@ -1,5 +1,5 @@
 import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, Roles } from '../common/decorators';
 import { PermissionDeniedError } from '../common/errors';
@@ -85,6 +85,32 @@ export class AlertsController {
     return this.update(parseId(id), body, user);
   }
 
+  @Post(':id/acknowledge')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Acknowledge an open alert: stops its reminders; repeating it changes nothing (ALERTING.md §5)' })
+  @ApiIdRoute('Alert')
+  @ApiOkResponse({ type: AlertDto })
+  @ApiConflictResponse({ type: ErrorDetailDto, description: '{"detail":"Alert is closed."}' })
+  @ApiAuth(false)
+  async acknowledge(@Param('id') id: string, @CurrentUser() user: User): Promise<AlertDto> {
+    return presentAlert(await this.alerts.acknowledge(parseId(id), user.id));
+  }
+
+  @Get(':id/snapshot')
+  @ApiOperation({ summary: 'The image that opened the alert: JPEG, longest side at most 1024 px, metadata stripped' })
+  @ApiIdRoute('Alert')
+  @ApiProduces('image/jpeg')
+  @ApiOkResponse({ description: 'the snapshot', content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiNotFoundResponse({ type: ErrorDetailDto, description: '{"detail":"No snapshot."} when the alert keeps no image' })
+  @ApiAuth(false)
+  async snapshot(@Param('id') id: string, @Res() res: Response): Promise<void> {
+    const jpeg = await this.alerts.snapshot(parseId(id));
+    res.setHeader('Content-Type', 'image/jpeg');
+    res.setHeader('Cache-Control', 'private, max-age=86400');
+    res.setHeader('Content-Length', String(jpeg.length));
+    res.end(jpeg);
+  }
+
   @Delete(':id')
   @Roles('ADMIN')
   @HttpCode(204)
@@ -105,6 +131,6 @@ export class AlertsController {
     if (user.role !== 'ADMIN' && changesText(body, current)) {
       throw new PermissionDeniedError();
     }
-    return presentAlert(await this.alerts.update(id, parseUpdateAlert(body)));
+    return presentAlert(await this.alerts.update(id, parseUpdateAlert(body), user.id));
   }
 }

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { Page } from '../common/validation';
 import { definedOnly, mapForeignKeyViolation, uniqueViolation, type ListResult, type VanishedParentErrors } from '../common/wire';
 import { BaseRepository, type Tx } from '../database/unit-of-work';
-import { Alert, type AlertStatus } from './alert.entity';
+import { Alert, type AlertResolution, type AlertStatus } from './alert.entity';
 import { OpenAlertExistsError } from './alerts.errors';
 import type { AlertFilter, UpdateAlertInput } from './dto/alert.input';
 
@@ -34,6 +34,21 @@ interface AlertRow {
   updated_at: Date | string;
   zone_id: number | null;
   camera_id: number | null;
+  acknowledged_at: Date | string | null;
+  acknowledged_by: number | null;
+  resolved_at: Date | string | null;
+  resolved_by: number | null;
+  resolution: AlertResolution | null;
+  peak_people: number | null;
+  last_people: number | null;
+  last_detected_at: Date | string | null;
+  has_snapshot: boolean;
+}
+
+function date(v: Date | string): Date;
+function date(v: Date | string | null): Date | null;
+function date(v: Date | string | null): Date | null {
+  return v === null || v instanceof Date ? v : new Date(v);
 }
 
 function toAlert(r: AlertRow): Alert {
@@ -44,19 +59,32 @@ function toAlert(r: AlertRow): Alert {
     heading: r.heading,
     subHeading: r.sub_heading,
     status: r.status,
-    createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
-    updatedAt: r.updated_at instanceof Date ? r.updated_at : new Date(r.updated_at),
+    createdAt: date(r.created_at),
+    updatedAt: date(r.updated_at),
+    acknowledgedAt: date(r.acknowledged_at),
+    acknowledgedBy: r.acknowledged_by === null ? null : Number(r.acknowledged_by),
+    resolvedAt: date(r.resolved_at),
+    resolvedBy: r.resolved_by === null ? null : Number(r.resolved_by),
+    resolution: r.resolution,
+    peakPeople: r.peak_people,
+    lastPeople: r.last_people,
+    lastDetectedAt: date(r.last_detected_at),
+    hasSnapshot: r.has_snapshot,
   });
 }
 
+const LIFECYCLE = `acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolution, peak_people, last_people, last_detected_at`;
 // Reads show legacy rows (zone_id NULL, adopted from Django) with their camera's zone.
 const FROM = `FROM lims_alert a
   LEFT JOIN lims_camera c ON a.zone_id IS NULL AND c.id = a.camera_id`;
 const COLUMNS = `a.id, a.heading, a.sub_heading, a.status, a.created_at, a.updated_at,
-  COALESCE(a.zone_id, c.zone_id) AS zone_id, a.camera_id`;
-const RETURNING = 'RETURNING id, heading, sub_heading, status, created_at, updated_at, zone_id, camera_id';
-const INSERT = `INSERT INTO lims_alert (heading, sub_heading, status, created_at, updated_at, zone_id, camera_id)
-  VALUES ($1, $2, $3, $4, $4, $5, $6)`;
+  COALESCE(a.zone_id, c.zone_id) AS zone_id, a.camera_id, a.acknowledged_at, a.acknowledged_by, a.resolved_at,
+  a.resolved_by, a.resolution, a.peak_people, a.last_people, a.last_detected_at,
+  EXISTS (SELECT 1 FROM ecoflow_alert_snapshot s WHERE s.alert_id = a.id) AS has_snapshot`;
+const RETURNING = `RETURNING id, heading, sub_heading, status, created_at, updated_at, zone_id, camera_id, ${LIFECYCLE},
+  EXISTS (SELECT 1 FROM ecoflow_alert_snapshot s WHERE s.alert_id = lims_alert.id) AS has_snapshot`;
+const INSERT = `INSERT INTO lims_alert (heading, sub_heading, status, created_at, updated_at, zone_id, camera_id, peak_people, last_people, last_detected_at)
+  VALUES ($1, $2, $3, $4::timestamptz, $4::timestamptz, $5, $6, $7::int, $7::int, CASE WHEN $7::int IS NULL THEN NULL ELSE $4::timestamptz END)`;
 
 /**
  * Every query of `lims_alert`, the race-free open-alert claim included. Alerts come back with
@@ -120,6 +148,7 @@ export class AlertsRepository extends BaseRepository {
         new Date(),
         values.zoneId,
         values.cameraId,
+        null,
       ])) as AlertRow[];
       return toAlert(rows[0]);
     } catch (err) {
@@ -147,26 +176,31 @@ export class AlertsRepository extends BaseRepository {
 
   /**
    * The race-free "one OPEN alert per (zone, camera)" claim (spec §5): INSERT … ON CONFLICT DO
-   * NOTHING against lims_alert_one_open_uniq, then read the winner. Never check-then-insert.
+   * NOTHING against lims_alert_one_open_uniq, else the open one gets this detection as its last
+   * (and maybe peak) head count and its calm span restarts (C13). Never check-then-insert.
    */
-  async claimOpen(values: Omit<NewAlert, 'status'>, vanished: VanishedParentErrors = {}, tx?: Tx): Promise<ClaimResult> {
-    const m = this.manager(tx);
+  async claimOpen(values: Omit<NewAlert, 'status'> & { people: number }, vanished: VanishedParentErrors = {}, tx?: Tx): Promise<ClaimResult> {
     try {
-      // Two tries: if the existing open alert is closed between our insert and our read, insert again.
+      // Two tries: if the existing open alert is closed between our insert and our update, insert again.
       for (let attempt = 0; attempt < 2; attempt += 1) {
-        const inserted = (await m.query(
+        const inserted = await this.rows<AlertRow>(
           `${INSERT}
            ON CONFLICT (zone_id, (COALESCE(camera_id, 0))) WHERE status = 'OPEN' AND zone_id IS NOT NULL DO NOTHING
            ${RETURNING}`,
-          [values.heading, values.subHeading, 'OPEN', new Date(), values.zoneId, values.cameraId],
-        )) as AlertRow[];
+          [values.heading, values.subHeading, 'OPEN', new Date(), values.zoneId, values.cameraId, values.people],
+          tx,
+        );
         if (inserted.length) {
           return { alert: toAlert(inserted[0]), created: true };
         }
-        const existing = (await m.query(
-          `SELECT ${COLUMNS} ${FROM} WHERE a.zone_id = $1 AND COALESCE(a.camera_id, 0) = COALESCE($2::bigint, 0) AND a.status = 'OPEN' LIMIT 1`,
-          [values.zoneId, values.cameraId],
-        )) as AlertRow[];
+        const existing = await this.rows<AlertRow>(
+          `UPDATE lims_alert SET last_people = $3, last_detected_at = now(), peak_people = greatest(COALESCE(peak_people, $3), $3),
+             calm_since = NULL, calm_samples = 0
+           WHERE zone_id = $1 AND COALESCE(camera_id, 0) = COALESCE($2::bigint, 0) AND status = 'OPEN'
+           ${RETURNING}`,
+          [values.zoneId, values.cameraId, values.people],
+          tx,
+        );
         if (existing.length) {
           return { alert: toAlert(existing[0]), created: false };
         }
@@ -175,6 +209,102 @@ export class AlertsRepository extends BaseRepository {
       throw await mapForeignKeyViolation(err, vanished);
     }
     throw new Error(`could not claim or find an open alert for zone ${values.zoneId}, camera ${values.cameraId ?? 'none'}`);
+  }
+
+  /**
+   * A reading below the DANGER threshold for (zone, camera) (C13): a calm one (below `calmBelow`
+   * people) extends the open alert's calm span, one between that and DANGER restarts it. Returns
+   * the open alert when the span now qualifies it for auto-resolve: at least `afterMs` long and at
+   * least two readings; null otherwise (also when no alert is open).
+   */
+  async trackCalm(
+    zoneId: number,
+    cameraId: number | null,
+    calm: boolean,
+    at: Date,
+    afterMs: number,
+    tx: Tx,
+  ): Promise<number | null> {
+    const rows = await this.rows<{ id: number; due: boolean }>(
+      `UPDATE lims_alert SET
+         calm_since = CASE WHEN $3::boolean THEN COALESCE(calm_since, $4::timestamptz) ELSE NULL END,
+         calm_samples = CASE WHEN $3::boolean THEN calm_samples + 1 ELSE 0 END
+       WHERE zone_id = $1 AND COALESCE(camera_id, 0) = COALESCE($2::bigint, 0) AND status = 'OPEN'
+       RETURNING id, ($3::boolean AND calm_samples >= 2 AND $4::timestamptz - calm_since >= $5::float8 * interval '1 millisecond') AS due`,
+      [zoneId, cameraId, calm, at, afterMs],
+      tx,
+    );
+    return rows.length && rows[0].due ? Number(rows[0].id) : null;
+  }
+
+  /**
+   * Closes an OPEN alert (`manual` by `by`, or `auto` with `by` null) and returns it; null when
+   * it is not open (any more). Lifecycle fields only: the caller writes the event.
+   */
+  async resolve(id: number, resolution: AlertResolution, by: number | null, tx: Tx): Promise<Alert | null> {
+    const rows = await this.rows<AlertRow>(
+      `UPDATE lims_alert SET status = 'CLOSED', resolution = $2, resolved_by = $3, resolved_at = now(), updated_at = now(),
+         calm_since = NULL, calm_samples = 0
+       WHERE id = $1 AND status = 'OPEN' ${RETURNING}`,
+      [id, resolution, by],
+      tx,
+    );
+    return rows.length ? toAlert(rows[0]) : null;
+  }
+
+  /** After a manual close through PUT/PATCH (the status itself was written by `update`). */
+  async markManuallyResolved(id: number, by: number, tx: Tx): Promise<void> {
+    await this.rows(`UPDATE lims_alert SET resolution = 'manual', resolved_by = $2, resolved_at = now(), calm_since = NULL, calm_samples = 0 WHERE id = $1`, [id, by], tx);
+  }
+
+  /** After a reopen: no resolution, and reminders and the calm span start over from now. */
+  async markReopened(id: number, tx: Tx): Promise<void> {
+    await this.rows(
+      `UPDATE lims_alert SET resolution = NULL, resolved_by = NULL, resolved_at = NULL, remind_from = now(), reminders_sent = 0,
+         calm_since = NULL, calm_samples = 0 WHERE id = $1`,
+      [id],
+      tx,
+    );
+  }
+
+  /**
+   * The first acknowledgement of an OPEN alert: the alert, or null when it is already
+   * acknowledged, closed or gone (the caller reads it to tell which).
+   */
+  async acknowledge(id: number, by: number, tx: Tx): Promise<Alert | null> {
+    const rows = await this.rows<AlertRow>(
+      `UPDATE lims_alert SET acknowledged_at = now(), acknowledged_by = $2, updated_at = now()
+       WHERE id = $1 AND status = 'OPEN' AND acknowledged_at IS NULL ${RETURNING}`,
+      [id, by],
+      tx,
+    );
+    return rows.length ? toAlert(rows[0]) : null;
+  }
+
+  /**
+   * Claims the reminders now due (ALERTING.md §5): for each OPEN, unacknowledged alert whose next
+   * reminder is due, advances `reminders_sent` to the number due by now (at most `max`) and returns
+   * the alert with the reminder numbers it owes. The row update is the claim: rows another
+   * instance is claiming are skipped, and one it has just advanced is no longer due, so every
+   * reminder number is claimed exactly once across instances.
+   */
+  async claimDueReminders(everyMs: number, max: number, batch: number, tx: Tx): Promise<{ alert: Alert; from: number; to: number }[]> {
+    const rows = await this.rows<AlertRow & { reminder_from: number; reminder_to: number }>(
+      `WITH due AS (
+         SELECT id, reminders_sent AS sent,
+           least($2::int, floor(extract(epoch FROM now() - remind_from) * 1000 / $1::float8))::int AS upto
+         FROM lims_alert
+         WHERE status = 'OPEN' AND acknowledged_at IS NULL AND reminders_sent < $2
+           AND remind_from + (reminders_sent + 1) * $1::float8 * interval '1 millisecond' <= now()
+         ORDER BY id LIMIT $3
+         FOR UPDATE SKIP LOCKED)
+       UPDATE lims_alert SET reminders_sent = due.upto FROM due
+       WHERE lims_alert.id = due.id AND due.upto > due.sent
+       ${RETURNING}, due.sent + 1 AS reminder_from, due.upto AS reminder_to`,
+      [everyMs, max, batch],
+      tx,
+    );
+    return rows.map((r) => ({ alert: toAlert(r), from: Number(r.reminder_from), to: Number(r.reminder_to) }));
   }
 
   private openAlertConflictOr(err: unknown): unknown {

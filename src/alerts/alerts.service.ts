@@ -8,7 +8,9 @@ import { EventsService } from '../events/events.service';
 import { CamerasRepository } from '../sites/cameras.repository';
 import { SiteGraph } from '../sites/site-graph';
 import type { Alert } from './alert.entity';
+import { AlertClosedError, NoSnapshotError } from './alerts.errors';
 import { AlertsRepository } from './alerts.repository';
+import { SnapshotsRepository } from './snapshots.repository';
 import type { AlertFilter, CreateAlertInput, UpdateAlertInput } from './dto/alert.input';
 
 /** Alert CRUD (spec §4.3). Who may change which field is the controller's check, as for @Roles. */
@@ -20,6 +22,7 @@ export class AlertsService {
     private readonly cameras: CamerasRepository,
     private readonly events: EventsService,
     private readonly uow: UnitOfWork,
+    private readonly snapshots: SnapshotsRepository,
   ) {}
 
   /** The existence checks of the `zone_id` and `camera_id` fields (DRF's `Invalid pk`). */
@@ -74,15 +77,21 @@ export class AlertsService {
    * PUT and PATCH alike; reopening onto an existing open alert is a 409. A status change writes
    * its event in the same transaction: CLOSED → `alert.resolved` (manual), OPEN → `alert.reopened`.
    */
-  async update(id: number, patch: UpdateAlertInput): Promise<Alert> {
+  async update(id: number, patch: UpdateAlertInput, userId: number): Promise<Alert> {
     return this.uow.run(async (tx) => {
       const before = await this.alerts.findById(id, tx, { forUpdate: true });
       if (!before) {
         throw new NotFoundError('Alert');
       }
       await this.alerts.update(id, patch, tx);
+      const changed = patch.status !== undefined && patch.status !== before.status;
+      if (changed && patch.status === 'CLOSED') {
+        await this.alerts.markManuallyResolved(id, userId, tx);
+      } else if (changed) {
+        await this.alerts.markReopened(id, tx);
+      }
       const after = (await this.alerts.findById(id, tx))!;
-      if (before.status !== after.status) {
+      if (changed) {
         if (after.status === 'CLOSED') {
           await this.events.emitAlert('alert.resolved', after, { resolution: 'manual' }, tx);
         } else {
@@ -91,6 +100,40 @@ export class AlertsService {
       }
       return after;
     });
+  }
+
+  /**
+   * ALERTING.md §5: the first acknowledgement of an OPEN alert is recorded and told
+   * (`alert.acknowledged`); a repeat returns the alert unchanged; a CLOSED alert is a 409.
+   */
+  async acknowledge(id: number, userId: number): Promise<Alert> {
+    return this.uow.run(async (tx) => {
+      const acked = await this.alerts.acknowledge(id, userId, tx);
+      if (acked) {
+        await this.events.emitAlert('alert.acknowledged', acked, { user_id: userId }, tx);
+        return acked;
+      }
+      const current = await this.alerts.findById(id, tx);
+      if (!current) {
+        throw new NotFoundError('Alert');
+      }
+      if (current.status === 'CLOSED') {
+        throw new AlertClosedError();
+      }
+      return current;
+    });
+  }
+
+  /** The alert's snapshot JPEG (404 for an unknown alert, then for one without a snapshot). */
+  async snapshot(id: number): Promise<Buffer> {
+    const image = await this.snapshots.find(id);
+    if (image) {
+      return image;
+    }
+    if (!(await this.alerts.findById(id))) {
+      throw new NotFoundError('Alert');
+    }
+    throw new NoSnapshotError();
   }
 
   /** Deleting an alert is told as `alert.deleted` with the alert as it was (docs/alerting.md). */

@@ -4,7 +4,6 @@ import { CarbonModule } from '../carbon/carbon.module';
 import { CrowdPredictionModule } from '../integrations/crowd-prediction/crowd-prediction.module';
 import { GeminiModule } from '../integrations/gemini/gemini.module';
 import { LivenessModule } from '../liveness/liveness.module';
-import { ReadingsModule } from '../occupancy/readings.module';
 import { SitesModule } from '../sites/sites.module';
 import { DetectionController } from './detection.controller';
 import { DetectionService } from './detection.service';
@@ -13,7 +12,7 @@ import { UploadBudget } from './upload-budget';
 
 /** POST /sensor/detect/. The SENSOR_AUTH=off warning is logged once by main.ts. */
 @Module({
-  imports: [CrowdPredictionModule, GeminiModule, AlertsModule, CarbonModule, SitesModule, LivenessModule, ReadingsModule],
+  imports: [CrowdPredictionModule, GeminiModule, AlertsModule, CarbonModule, SitesModule, LivenessModule],
   controllers: [DetectionController],
   providers: [DetectionService, ZoneThrottle, UploadBudget],
 })

@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AlertClaimService } from '../alerts/alert-claim.service';
 import { CarbonLogService } from '../carbon/carbon-log.service';
 import type { DomainError } from '../common/errors';
+import type { VanishedParentErrors } from '../common/wire';
 import { LOGGER, type AppLogger } from '../common/logger';
 import { UNREACHABLE_ID } from '../common/validation';
 import { AppConfig } from '../config/config';
 import { CameraLiveness } from '../liveness/camera-liveness.service';
-import { ReadingsRepository } from '../occupancy/readings.repository';
 import { sanitizeFilename } from '../integrations/crowd-prediction/crowd-prediction.client';
 import { CrowdPredictionClient } from '../integrations/crowd-prediction/crowd-prediction.client';
 import { CrowdPredictionError } from '../integrations/crowd-prediction/crowd-prediction.errors';
@@ -71,7 +71,6 @@ export class DetectionService {
     private readonly alerts: AlertClaimService,
     private readonly carbon: CarbonLogService,
     private readonly liveness: CameraLiveness,
-    private readonly readings: ReadingsRepository,
     @Inject(LOGGER) logger: AppLogger,
   ) {
     this.log = logger.child({ context: 'DetectionService' });
@@ -168,13 +167,14 @@ export class DetectionService {
       occupancy_percentage: occupancyPercentage(detected, zone.capacity),
       status: 'NORMAL',
     };
-    if (this.config.occupancy.recordReadings) {
-      const status = detected >= DANGER_RATIO * zone.capacity ? 'DANGER' : 'NORMAL';
-      await this.readings.insert({ zoneId: zone.id, cameraId: camera?.id ?? null, people: detected, capacity: zone.capacity, status });
-    }
+    // the zone or camera was deleted while the detector answered (docs/api-notes.md)
+    const gone = (): Promise<DomainError> => this.vanishedDuringDetection(zone.id, camera);
+    const vanished = { zone_id: gone, camera_id: gone };
     if (detected >= DANGER_RATIO * zone.capacity) {
-      return this.danger({ ...base, status: 'DANGER' }, zone, camera);
+      return this.danger({ ...base, status: 'DANGER' }, zone, camera, image, vanished);
     }
+    // the reading (and the open alert's calm span) before Gemini: it is the detector's moment
+    await this.alerts.recordBelowDanger({ zoneId: zone.id, cameraId: camera?.id ?? null, people: detected, capacity: zone.capacity }, vanished);
     return this.normal(base, zone, image, filename);
   }
 
@@ -195,15 +195,19 @@ export class DetectionService {
     return camera;
   }
 
-  private async danger(base: DetectionBase, zone: Zone, camera: Camera | null): Promise<DetectionResponse> {
-    const heading = `Overcrowding in ${zone.name}`;
-    const subHeading = `Detected ${base.detected_people}/${zone.capacity} people. (Cam: ${camera ? camera.id : 'None'})`;
-    // the zone or camera was deleted while the detector answered (docs/api-notes.md)
-    const gone = (): Promise<DomainError> => this.vanishedDuringDetection(zone.id, camera);
-    const { alert, created } = await this.alerts.claimOpenAlert(zone.id, camera ? camera.id : null, heading, subHeading, base.detected_people, {
-      zone_id: gone,
-      camera_id: gone,
-    });
+  private async danger(base: DetectionBase, zone: Zone, camera: Camera | null, image: Buffer, vanished: VanishedParentErrors): Promise<DetectionResponse> {
+    const { alert, created } = await this.alerts.claimOpenAlert(
+      {
+        zoneId: zone.id,
+        cameraId: camera ? camera.id : null,
+        capacity: zone.capacity,
+        people: base.detected_people,
+        heading: `Overcrowding in ${zone.name}`,
+        subHeading: `Detected ${base.detected_people}/${zone.capacity} people. (Cam: ${camera ? camera.id : 'None'})`,
+        image,
+      },
+      vanished,
+    );
     if (created) {
       this.log.info({ zone_id: zone.id, camera_id: camera?.id ?? null, alert_id: alert.id, detected: base.detected_people }, 'overcrowding alert opened');
       return { ...base, alert_created: true, alert_id: alert.id, carbon_message: SKIPPED_GEMINI };

@@ -3,6 +3,7 @@ import { createLogger } from '../../src/common/logger';
 import { loadConfig } from '../../src/config/config';
 import { CrowdPredictionClient } from '../../src/integrations/crowd-prediction/crowd-prediction.client';
 import type { BreakerSettings } from '../../src/integrations/crowd-prediction/upstream-breaker';
+import { ImageDecodes } from '../../src/integrations/images/image-decodes';
 import { GeminiClient } from '../../src/integrations/gemini/gemini.client';
 import { Metrics } from '../../src/observability/metrics.service';
 
@@ -54,7 +55,7 @@ export function buildGeminiClient(env: Record<string, string>, opts: { breaker?:
   const breaker = opts.breaker ?? LOOSE_BREAKER;
   const config = loadConfig({ NODE_ENV: 'test', ...env, GEMINI_BREAKER_FAILURES: String(breaker.failureThreshold), GEMINI_BREAKER_HALF_OPEN_MS: String(breaker.halfOpenAfterMs) });
   const metrics = new Metrics();
-  const client = new SeededGeminiClient(config, metrics, createLogger('debug', sink(logs)));
+  const client = new SeededGeminiClient(config, metrics, createLogger('debug', sink(logs)), new ImageDecodes(config));
   client.seed = opts.random ?? Math.random;
   return { client, metrics, logs };
 }

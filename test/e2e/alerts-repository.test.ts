@@ -21,7 +21,7 @@ describe('alerts repository', () => {
 
   it('claims one open alert per (zone, camera), and a new one once it is closed', async () => {
     const { zone, camera } = await createSite(t);
-    const values = { zoneId: zone.id, cameraId: camera.id, heading: 'Overcrowding', subHeading: 'Detected 9/10 people.' };
+    const values = { zoneId: zone.id, cameraId: camera.id, heading: 'Overcrowding', subHeading: 'Detected 9/10 people.', people: 9 };
     const first = await alerts.claimOpen(values);
     assert.equal(first.created, true);
     assert.equal(typeof first.alert.id, 'number');
@@ -50,7 +50,7 @@ describe('alerts repository', () => {
     const { zone } = await createSite(t);
     await t.ds.query('DELETE FROM lims_zone WHERE id = $1', [zone.id]);
     const gone = { zone_id: () => new NotFoundError('Alert') };
-    const values = { zoneId: zone.id, cameraId: null, heading: 'h', subHeading: 's' };
+    const values = { zoneId: zone.id, cameraId: null, heading: 'h', subHeading: 's', people: 9 };
     await assert.rejects(alerts.claimOpen(values, gone), NotFoundError);
     await assert.rejects(
       t.app.get(UnitOfWork).run((tx) => alerts.insert({ ...values, status: 'OPEN' }, gone, tx)),

@@ -9,6 +9,7 @@ describe('alerts', () => {
   let t: TestApp;
   let admin: string;
   let user: string;
+  let userId: number;
   let org: any;
   let lobby: any;
   let hall: any;
@@ -20,7 +21,9 @@ describe('alerts', () => {
   before(async () => {
     t = await startTestApp();
     admin = (await t.admin()).token;
-    user = (await t.operator()).token;
+    const op = await t.operator();
+    user = op.token;
+    userId = op.user.id;
     org = await post('/organizations/', { name: 'Library', org_type: 'LIBRARY' });
     lobby = await post('/zones/', { name: 'Lobby', zone_type: 'HALL', organization_id: org.id, capacity: 10 });
     hall = await post('/zones/', { name: 'Hall', zone_type: 'HALL', organization_id: org.id, capacity: 10 });
@@ -44,8 +47,36 @@ describe('alerts', () => {
       updated_at: r.body.created_at,
       zone_id: lobby.id,
       camera_id: lobbyCam.id,
+      // lifecycle (ALERTING.md §5): an admin-created alert has no detection and no snapshot
+      acknowledged_at: null,
+      acknowledged_by: null,
+      resolved_at: null,
+      resolved_by: null,
+      resolution: null,
+      peak_people: null,
+      last_people: null,
+      last_detected_at: null,
+      has_snapshot: false,
     });
-    assert.deepEqual(Object.keys(r.body), ['id', 'heading', 'sub_heading', 'status', 'created_at', 'updated_at', 'zone_id', 'camera_id']);
+    assert.deepEqual(Object.keys(r.body), [
+      'id',
+      'heading',
+      'sub_heading',
+      'status',
+      'created_at',
+      'updated_at',
+      'zone_id',
+      'camera_id',
+      'acknowledged_at',
+      'acknowledged_by',
+      'resolved_at',
+      'resolved_by',
+      'resolution',
+      'peak_people',
+      'last_people',
+      'last_detected_at',
+      'has_snapshot',
+    ]);
     assert.match(r.body.created_at, ISO_MS);
     const camless = await post('/alerts/', { heading: 'Camera-less', zone_id: lobby.id });
     assert.equal(camless.sub_heading, null);
@@ -126,7 +157,8 @@ describe('alerts', () => {
     assert.equal(put.body.status, 'CLOSED');
     assert.equal(put.body.created_at, a.created_at);
     assert.ok(Date.parse(put.body.updated_at) > Date.parse('2021-01-01'));
-    assert.deepEqual({ ...put.body, updated_at: a.updated_at }, { ...a, status: 'CLOSED' });
+    assert.match(put.body.resolved_at, ISO_MS);
+    assert.deepEqual({ ...put.body, updated_at: a.updated_at }, { ...a, status: 'CLOSED', resolution: 'manual', resolved_by: userId, resolved_at: put.body.resolved_at });
     const reopen = await t.request('PATCH', `/alerts/${a.id}`, { token: user, body: { status: 'OPEN' } });
     assert.equal(reopen.status, 200);
     assert.equal(reopen.body.status, 'OPEN');

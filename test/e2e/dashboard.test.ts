@@ -37,7 +37,15 @@ describe('dashboard compatibility', () => {
   /** An alert as the detector writes it (spec §5 texts). */
   const detectionAlert = async (camera: number | null): Promise<number> => {
     const claims = t.app.get(AlertClaimService);
-    const res = await claims.claimOpenAlert(lobbyId, camera, 'Overcrowding in Main Lobby', `Detected 9/10 people. (Cam: ${camera ?? 'None'})`, 9);
+    const res = await claims.claimOpenAlert({
+      zoneId: lobbyId,
+      cameraId: camera,
+      capacity: 10,
+      people: 9,
+      heading: 'Overcrowding in Main Lobby',
+      subHeading: `Detected 9/10 people. (Cam: ${camera ?? 'None'})`,
+      image: Buffer.alloc(0),
+    });
     return res.alert.id;
   };
 

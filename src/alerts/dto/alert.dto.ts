@@ -11,6 +11,18 @@ export class AlertDto {
   @ApiProperty({ type: Number, nullable: true, example: 1, description: "stored zone; legacy rows show their camera's zone, or null" })
   zone_id!: number | null;
   @ApiProperty({ type: Number, nullable: true, example: 1 }) camera_id!: number | null;
+  @ApiProperty({ type: String, nullable: true, example: '2026-11-22T19:08:00.123Z', description: 'first acknowledgement' })
+  acknowledged_at!: string | null;
+  @ApiProperty({ type: Number, nullable: true, example: 1, description: 'user id' }) acknowledged_by!: number | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) resolved_at!: string | null;
+  @ApiProperty({ type: Number, nullable: true, example: null, description: 'user id; null when resolved automatically' })
+  resolved_by!: number | null;
+  @ApiProperty({ enum: ['manual', 'auto'], nullable: true, example: null }) resolution!: 'manual' | 'auto' | null;
+  @ApiProperty({ type: Number, nullable: true, example: 11, description: 'highest head count of the DANGER detections of this alert' })
+  peak_people!: number | null;
+  @ApiProperty({ type: Number, nullable: true, example: 9, description: 'head count of its latest DANGER detection' }) last_people!: number | null;
+  @ApiProperty({ type: String, nullable: true, example: '2026-11-22T19:07:30.123Z' }) last_detected_at!: string | null;
+  @ApiProperty({ example: true, description: 'GET /alerts/{id}/snapshot/ has an image' }) has_snapshot!: boolean;
 }
 
 export class AlertCreateDto {

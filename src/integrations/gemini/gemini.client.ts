@@ -5,7 +5,7 @@ import { AppConfig } from '../../config/config';
 import { Metrics, type UpstreamOutcome } from '../../observability/metrics.service';
 import { BreakerOpenError, BreakerState, UpstreamBreaker } from '../crowd-prediction/upstream-breaker';
 import { GeminiError, GeminiFailureKind } from './gemini.errors';
-import { DecodeLimiter } from './decode-limiter';
+import { ImageDecodes } from '../images/image-decodes';
 import { prepareImageForGemini } from './image-prep';
 
 /** Backoff before retry n is uniform in [0, min(BACKOFF_CAP_MS, BACKOFF_BASE_MS·2^(n−1))] (spec §5). */
@@ -39,15 +39,14 @@ export class GeminiClient {
   private readonly ai: GoogleGenAI | null;
   private readonly breaker: UpstreamBreaker;
   private readonly log: AppLogger;
-  private readonly decodes: DecodeLimiter;
 
   constructor(
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     @Inject(LOGGER) logger: AppLogger,
+    private readonly decodes: ImageDecodes,
   ) {
     this.log = logger.child({ context: 'GeminiClient' });
-    this.decodes = new DecodeLimiter(config.limits.imageDecodeConcurrency);
     const g = config.gemini;
     // no retryOptions: the SDK then makes exactly one fetch per call, so our loop counts attempts exactly
     this.ai = g.apiKey ? new GoogleGenAI({ apiKey: g.apiKey, httpOptions: { baseUrl: g.baseUrl, apiVersion: 'v1beta' } }) : null;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ImagesModule } from '../images/images.module';
 import { GeminiClient } from './gemini.client';
 
-@Module({ providers: [GeminiClient], exports: [GeminiClient] })
+@Module({ imports: [ImagesModule], providers: [GeminiClient], exports: [GeminiClient] })
 export class GeminiModule {}
