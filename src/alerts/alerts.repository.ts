@@ -291,7 +291,7 @@ export class AlertsRepository extends BaseRepository {
   async claimDueReminders(everyMs: number, max: number, batch: number, tx: Tx): Promise<{ alert: Alert; from: number; to: number }[]> {
     const rows = await this.rows<AlertRow & { reminder_from: number; reminder_to: number }>(
       `WITH due AS (
-         SELECT id, reminders_sent AS sent,
+         SELECT id AS due_id, reminders_sent AS sent,
            least($2::int, floor(extract(epoch FROM now() - remind_from) * 1000 / $1::float8))::int AS upto
          FROM lims_alert
          WHERE status = 'OPEN' AND acknowledged_at IS NULL AND reminders_sent < $2
@@ -299,7 +299,7 @@ export class AlertsRepository extends BaseRepository {
          ORDER BY id LIMIT $3
          FOR UPDATE SKIP LOCKED)
        UPDATE lims_alert SET reminders_sent = due.upto FROM due
-       WHERE lims_alert.id = due.id AND due.upto > due.sent
+       WHERE lims_alert.id = due.due_id AND due.upto > due.sent
        ${RETURNING}, due.sent + 1 AS reminder_from, due.upto AS reminder_to`,
       [everyMs, max, batch],
       tx,

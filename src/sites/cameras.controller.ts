@@ -5,16 +5,25 @@ import { Roles } from '../common/decorators';
 import { parseId, parseOptionalIdQuery, parsePage } from '../common/validation';
 import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from '../common/api-docs';
 import { collectErrors } from '../common/body-validation';
+import { AppConfig } from '../config/config';
 import { CamerasService } from './cameras.service';
 import { CameraDto, CameraInputDto, CameraWithKeyDto, DeviceKeyDto } from './dto/site.dto';
 import { parseCreateCamera, parseUpdateCamera } from './dto/site.input';
+import type { CameraDetail } from './site-graph';
 import { presentCamera, presentCameraWithKey, presentDeviceKey } from './sites.presenter';
 
 @ApiTags('cameras')
 @ApiBearerAuth()
 @Controller('cameras')
 export class CamerasController {
-  constructor(private readonly cameras: CamerasService) {}
+  constructor(
+    private readonly cameras: CamerasService,
+    private readonly config: AppConfig,
+  ) {}
+
+  private present(detail: CameraDetail): CameraDto {
+    return presentCamera(detail, this.config.occupancy.cameraOfflineAfterMs);
+  }
 
   @Get()
   @ApiOperation({ summary: 'List cameras (id ascending), optionally of one zone' })
@@ -27,7 +36,7 @@ export class CamerasController {
     );
     const result = await this.cameras.list(page, { zoneId });
     res.setHeader('X-Total-Count', String(result.total));
-    return result.items.map(presentCamera);
+    return result.items.map((d) => this.present(d));
   }
 
   @Post()
@@ -39,7 +48,7 @@ export class CamerasController {
   async create(@Body() body: unknown): Promise<CameraWithKeyDto> {
     const input = await parseCreateCamera(body, (id) => this.cameras.zoneExists(id));
     const { detail, key } = await this.cameras.create(input);
-    return presentCameraWithKey(detail, key);
+    return presentCameraWithKey(detail, key, this.config.occupancy.cameraOfflineAfterMs);
   }
 
   @Get(':id')
@@ -48,7 +57,7 @@ export class CamerasController {
   @ApiOkResponse({ type: CameraDto })
   @ApiAuth(false)
   async get(@Param('id') id: string): Promise<CameraDto> {
-    return presentCamera(await this.cameras.get(parseId(id)));
+    return this.present(await this.cameras.get(parseId(id)));
   }
 
   @Put(':id')
@@ -99,6 +108,6 @@ export class CamerasController {
   private async update(id: number, body: unknown): Promise<CameraDto> {
     await this.cameras.assertExists(id);
     const input = await parseUpdateCamera(body, (zid) => this.cameras.zoneExists(zid));
-    return presentCamera(await this.cameras.update(id, input));
+    return this.present(await this.cameras.update(id, input));
   }
 }

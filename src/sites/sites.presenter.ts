@@ -1,5 +1,6 @@
 import { decimalString } from '../common/validation';
 import { isoTimestamp } from '../common/wire';
+import { isOnline } from '../liveness/online';
 import type { Camera } from './camera.entity';
 import type { IssuedDeviceKey } from './cameras.service';
 import type {
@@ -60,7 +61,8 @@ export function zoneRef(z: Zone, org: Organization): ZoneRefDto {
   return { id: z.id, name: z.name, zone_type: z.zoneType, organization: organizationRef(org) };
 }
 
-export function presentCamera({ camera: c, zone, organization }: CameraDetail): CameraDto {
+/** `offlineAfterMs`: CAMERA_OFFLINE_AFTER, for `online` (ALERTING.md §6). */
+export function presentCamera({ camera: c, zone, organization }: CameraDetail, offlineAfterMs: number): CameraDto {
   return {
     id: c.id,
     name: c.name,
@@ -68,12 +70,14 @@ export function presentCamera({ camera: c, zone, organization }: CameraDetail): 
     zone: zoneRef(zone, organization),
     created_at: isoTimestamp(c.createdAt),
     has_device_key: c.apiKeyHash !== null,
+    last_seen_at: c.lastSeenAt === null ? null : isoTimestamp(c.lastSeenAt),
+    online: isOnline(c.lastSeenAt, offlineAfterMs),
   };
 }
 
 /** POST /cameras/: the camera plus its device key, shown this once. */
-export function presentCameraWithKey(detail: CameraDetail, issued: IssuedDeviceKey): CameraWithKeyDto {
-  return { ...presentCamera(detail), device_key: issued.key };
+export function presentCameraWithKey(detail: CameraDetail, issued: IssuedDeviceKey, offlineAfterMs: number): CameraWithKeyDto {
+  return { ...presentCamera(detail, offlineAfterMs), device_key: issued.key };
 }
 
 export function presentDeviceKey(issued: IssuedDeviceKey): DeviceKeyDto {

@@ -43,8 +43,10 @@ describe('cameras', () => {
       zone: { id: lobby.id, name: 'Lobby', zone_type: 'HALL', organization: { id: org.id, name: 'Central Library', org_type: 'LIBRARY' } },
       created_at: camera.created_at,
       has_device_key: true,
+      last_seen_at: null,
+      online: false,
     });
-    assert.deepEqual(Object.keys(r.body), ['id', 'name', 'is_active', 'zone', 'created_at', 'has_device_key', 'device_key']);
+    assert.deepEqual(Object.keys(r.body), ['id', 'name', 'is_active', 'zone', 'created_at', 'has_device_key', 'last_seen_at', 'online', 'device_key']);
     assert.match(camera.created_at, ISO_MS);
     assert.ok(Date.parse(camera.created_at) >= before - 1000);
     assert.equal(await storedHash(camera.id), hashDeviceKey(key));

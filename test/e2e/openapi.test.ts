@@ -80,7 +80,7 @@ describe('OpenAPI document and UI', () => {
     const s = doc.components.schemas;
     assert.deepEqual(Object.keys(s.OrganizationDto.properties ?? {}), ['id', 'name', 'org_type', 'total_capacity', 'latitude', 'longitude', 'zones']);
     assert.deepEqual(Object.keys(s.ZoneDto.properties ?? {}), ['id', 'name', 'zone_type', 'capacity', 'latitude', 'longitude', 'organization', 'cameras']);
-    assert.deepEqual(Object.keys(s.CameraDto.properties ?? {}), ['id', 'name', 'is_active', 'zone', 'created_at', 'has_device_key']);
+    assert.deepEqual(Object.keys(s.CameraDto.properties ?? {}), ['id', 'name', 'is_active', 'zone', 'created_at', 'has_device_key', 'last_seen_at', 'online']);
     assert.deepEqual(Object.keys(s.AlertDto.properties ?? {}), ['id', 'heading', 'sub_heading', 'status', 'created_at', 'updated_at', 'zone_id', 'camera_id']);
     assert.deepEqual(Object.keys(s.NotificationDto.properties ?? {}), ['id', 'title', 'message', 'created_at']);
     assert.deepEqual(s.ZoneInputDto.required?.sort(), ['name', 'organization_id', 'zone_type']);

@@ -80,7 +80,7 @@ describe('property-based fuzzing: never a 5xx, never an unhandled rejection, not
     const r = await Promise.race([
       send(),
       new Promise<TestResponse>((resolve) => {
-        timer = setTimeout(() => resolve({ status: 599, headers: new Headers(), text: 'no answer within 10 s', body: undefined }), 10_000);
+        timer = setTimeout(() => resolve({ status: 599, headers: new Headers(), text: 'no answer within 10 s', bytes: Buffer.alloc(0), body: undefined }), 10_000);
       }),
     ]);
     clearTimeout(timer);

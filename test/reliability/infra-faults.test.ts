@@ -965,7 +965,7 @@ describe('SIGTERM under load', () => {
       }
     }
     for (const u of uploaded) {
-      rec.scan(`POST ${u.isAlert ? '/alerts/' : '/notifications/'} (slow)`, { status: u.r.status, headers: new Headers(), text: u.r.text, body: u.r.body });
+      rec.scan(`POST ${u.isAlert ? '/alerts/' : '/notifications/'} (slow)`, { status: u.r.status, headers: new Headers(), text: u.r.text, bytes: Buffer.from(u.r.text), body: u.r.body });
       const ok = u.r.status === 201 && (u.isAlert ? u.r.body?.heading === u.title : u.r.body?.title === u.title) && Number.isInteger(u.r.body?.id);
       rec.timing(CAT, u.r.end - u.r.start);
       rec.record(CAT, u.r.status, ok);

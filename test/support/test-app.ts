@@ -59,6 +59,8 @@ export interface TestResponse {
   status: number;
   headers: Headers;
   text: string;
+  /** the body's bytes (images) */
+  bytes: Buffer;
   /** parsed JSON, or undefined when the body is empty or not JSON */
   body: any;
 }
@@ -163,7 +165,8 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
         headers.authorization = `Bearer ${o.token}`;
       }
       const res = await fetch(baseUrl + path, { method, headers, body: body as RequestInit['body'], redirect: 'manual' });
-      const text = await res.text();
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const text = bytes.toString('utf8');
       let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : undefined;
@@ -177,7 +180,7 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
         suiteScan.leaks.push(`${method} ${path} → ${res.status}: ${leaks.join(', ')}`);
         throw new Error(`response to ${method} ${path} (${res.status}) leaks internals: ${leaks.join(', ')}\n${text.slice(0, 500)}`);
       }
-      return { status: res.status, headers: res.headers, text, body: parsed };
+      return { status: res.status, headers: res.headers, text, bytes, body: parsed };
     },
     async createUser(fields = {}) {
       counter += 1;

@@ -58,6 +58,9 @@ export class CameraDto {
   @ApiProperty({ type: ZoneRefDto }) zone!: ZoneRefDto;
   @ApiProperty({ example: '2026-11-22T19:07:00.123Z' }) created_at!: string;
   @ApiProperty({ example: true, description: 'whether a device key is provisioned' }) has_device_key!: boolean;
+  @ApiProperty({ type: String, nullable: true, example: '2026-11-22T19:07:00.123Z', description: 'its last authenticated upload; null when never seen' })
+  last_seen_at!: string | null;
+  @ApiProperty({ example: true, description: 'seen within CAMERA_OFFLINE_AFTER; false when never seen' }) online!: boolean;
 }
 
 export class CameraWithKeyDto extends CameraDto {
