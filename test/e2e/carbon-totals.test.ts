@@ -78,9 +78,9 @@ describe('carbon running totals (C14)', () => {
         await insertLogs(ds, Number(z.id), Array.from({ length: 50 + i * 7 }, (_, k) => (k % 13) / 7));
       }
       const before = await scanned(ds);
-      assert.deepEqual(await runMigrations(ds), ['CarbonZoneTotals1764633602000']);
+      assert.deepEqual(await runMigrations(ds, MIGRATIONS.slice(0, 3)), ['CarbonZoneTotals1764633602000']);
       assertSame(await running(ds), before);
-      assert.deepEqual(await runMigrations(ds), [], 'a no-op the second time');
+      assert.deepEqual(await runMigrations(ds, MIGRATIONS.slice(0, 3)), [], 'a no-op the second time');
       assertSame(await running(ds), before);
     } finally {
       await ds.destroy();

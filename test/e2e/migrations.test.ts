@@ -154,6 +154,44 @@ describe('migrations', () => {
     assert.deepEqual(await runMigrations(ds), [], 'adoption is recorded');
   });
 
+  it('adopt a database of the previous release keeping every row; alerts and cameras get the lifecycle columns', async () => {
+    const { ds } = await freshDb();
+    const previous = MIGRATIONS.filter((m) => new m().name !== 'LifecycleAndOccupancy1764720000000');
+    assert.equal(previous.length, MIGRATIONS.length - 1);
+    await runMigrations(ds, previous);
+    await ds.query(`INSERT INTO lims_organization (name, org_type, total_capacity, created_at, updated_at) VALUES ('O', 'T', 0, now(), now())`);
+    await ds.query(`INSERT INTO lims_zone (name, zone_type, capacity, organization_id) VALUES ('Z', 'T', 10, (SELECT min(id) FROM lims_organization))`);
+    await ds.query(`INSERT INTO lims_camera (name, is_active, created_at, zone_id) VALUES ('C', true, now(), (SELECT min(id) FROM lims_zone))`);
+    await ds.query(
+      `INSERT INTO lims_alert (heading, sub_heading, status, created_at, updated_at, zone_id, camera_id)
+       SELECT 'h' || g, 's', CASE WHEN g = 1 THEN 'OPEN' ELSE 'CLOSED' END, now() - g * interval '1 day', now(), (SELECT min(id) FROM lims_zone), CASE WHEN g < 3 THEN (SELECT min(id) FROM lims_camera) END
+       FROM generate_series(1, 4) g`,
+    );
+    await ds.query(`INSERT INTO ecoflow_event (type, organization_id, data, created_at) VALUES ('alert.opened', NULL, '{}', now())`);
+    const before = {
+      alerts: await dump(ds, 'lims_alert', 'id, heading, sub_heading, status, zone_id, camera_id, created_at, updated_at'),
+      cameras: await dump(ds, 'lims_camera', 'id, name, is_active, zone_id, api_key_hash'),
+      events: await dump(ds, 'ecoflow_event', 'id, type, data'),
+    };
+    assert.deepEqual(await runMigrations(ds), ['LifecycleAndOccupancy1764720000000']);
+    assert.deepEqual(
+      {
+        alerts: await dump(ds, 'lims_alert', 'id, heading, sub_heading, status, zone_id, camera_id, created_at, updated_at'),
+        cameras: await dump(ds, 'lims_camera', 'id, name, is_active, zone_id, api_key_hash'),
+        events: await dump(ds, 'ecoflow_event', 'id, type, data'),
+      },
+      before,
+    );
+    const lifecycle = (await ds.query(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE reminders_sent = 0 AND remind_from > now() - interval '1 hour'
+         AND acknowledged_at IS NULL AND resolution IS NULL AND peak_people IS NULL AND calm_since IS NULL)::int AS fresh FROM lims_alert`,
+    )) as { n: number; fresh: number }[];
+    assert.deepEqual(lifecycle[0], { n: 4, fresh: 4 }, 'existing alerts are reminded from the upgrade on, not for the days they were open');
+    const cams = (await ds.query(`SELECT last_seen_at, offline_announced FROM lims_camera`)) as unknown[];
+    assert.deepEqual(cams, [{ last_seen_at: null, offline_announced: false }], 'a camera never seen is never announced offline');
+    assert.deepEqual(await runMigrations(ds), []);
+  });
+
   it('stop before any change when emails collide case-insensitively', async () => {
     const { ds } = await freshDb();
     await execScript(ds, FIXTURE);
