@@ -13,6 +13,7 @@ import { DeliveryWorker } from './delivery.worker';
 @Global()
 @Module({
   providers: [NotificationListener, EventsRepository, EventSignal, DeliveriesRepository, DeliveryChannels, DeliveryWorker],
-  exports: [EventsRepository, EventSignal, DeliveriesRepository, DeliveryChannels, DeliveryWorker],
+  // NotificationListener: the process's one LISTEN connection, shared by every channel
+  exports: [NotificationListener, EventsRepository, EventSignal, DeliveriesRepository, DeliveryChannels, DeliveryWorker],
 })
 export class DeliveryModule {}

@@ -1,5 +1,4 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { LOGGER, type AppLogger } from '../common/logger';
 import { NotificationListener } from '../database/notification-listener';
 import { StreamHub } from '../events/stream/stream-hub';
@@ -46,7 +45,7 @@ export class OccupancyRelay implements OnModuleInit {
   private readonly log: AppLogger;
 
   constructor(
-    private readonly moduleRef: ModuleRef,
+    private readonly listener: NotificationListener,
     private readonly hub: StreamHub,
     @Inject(LOGGER) logger: AppLogger,
   ) {
@@ -54,9 +53,7 @@ export class OccupancyRelay implements OnModuleInit {
   }
 
   async onModuleInit(): Promise<void> {
-    // the process's one LISTEN connection, which DeliveryModule owns (and does not export)
-    const listener = this.moduleRef.get(NotificationListener, { strict: false });
-    await listener.listen(OCCUPANCY_CHANNEL, (payload) => this.relay(payload));
+    await this.listener.listen(OCCUPANCY_CHANNEL, (payload) => this.relay(payload));
   }
 
   relay(payload: string | null): void {
