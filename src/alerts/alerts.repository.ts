@@ -62,9 +62,9 @@ function toAlert(r: AlertRow): Alert {
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
     acknowledgedAt: date(r.acknowledged_at),
-    acknowledgedBy: r.acknowledged_by === null ? null : Number(r.acknowledged_by),
+    acknowledgedBy: r.acknowledged_by,
     resolvedAt: date(r.resolved_at),
-    resolvedBy: r.resolved_by === null ? null : Number(r.resolved_by),
+    resolvedBy: r.resolved_by,
     resolution: r.resolution,
     peakPeople: r.peak_people,
     lastPeople: r.last_people,
@@ -234,7 +234,7 @@ export class AlertsRepository extends BaseRepository {
       [zoneId, cameraId, calm, at, afterMs],
       tx,
     );
-    return rows.length && rows[0].due ? Number(rows[0].id) : null;
+    return rows.length && rows[0].due ? rows[0].id : null;
   }
 
   /**

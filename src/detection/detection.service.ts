@@ -95,7 +95,6 @@ export class DetectionService {
     if (!camera || !deviceKeyMatches(key, camera.apiKeyHash)) {
       throw SensorErrors.invalidDeviceKey();
     }
-    await this.liveness.seen(camera);
     return { camera };
   }
 
@@ -147,6 +146,11 @@ export class DetectionService {
     const slot = await this.throttle.claim(zone.id);
     if (!slot.allowed) {
       throw SensorErrors.rateLimited(slot.retryAfterSec);
+    }
+    // liveness (ALERTING.md §6): an authenticated upload that passed every check; one refused
+    // earlier changes nothing (API.md §11: a 4xx leaves no trace)
+    if (device.camera) {
+      await this.liveness.seen(device.camera);
     }
     // 10. crowd API
     const filename = sanitizeFilename(upload.file.filename, info.mimeType);
