@@ -680,6 +680,28 @@ const CARBON_RECENT_SQL = `SELECT z.name AS zone, c.saved_amount AS saved, c."ti
   ORDER BY c."timestamp" DESC, c.id DESC
   LIMIT $1`;
 
+/** EXPLAIN ANALYZE of one run of `sql`: its execution time and the plan's node types, top down. */
+async function explain(db: Client, sql: string, params: unknown[]): Promise<{ execution_ms: number; nodes: string[] }> {
+  const r = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`, params);
+  const plan = (r.rows[0]['QUERY PLAN'] as Array<{ Plan: PlanNode; 'Execution Time': number }>)[0];
+  const nodes: string[] = [];
+  const walk = (n: PlanNode): void => {
+    nodes.push(`${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : n['Relation Name'] ? ` ${n['Relation Name']}` : ''} (rows ${n['Actual Rows']}, ${r1(n['Actual Total Time'])} ms)`);
+    (n.Plans ?? []).forEach(walk);
+  };
+  walk(plan.Plan);
+  return { execution_ms: r1(plan['Execution Time']), nodes };
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows': number;
+  'Actual Total Time': number;
+  Plans?: PlanNode[];
+}
+
 /**
  * `--scenario occupancy`: bulk data in the bench database (bench/bulk-data.ts), then closed-loop
  * reads of the live board, a zone's 24 h history and /carbon/stats/ (uncached: the cache key is
@@ -751,6 +773,16 @@ async function occupancyScenario(o: Options, env: Record<string, string>, out: R
     return true;
   });
   await measure('history_24h_5m', conns, (_, n) => ok(`/zones/${hot[n % hot.length]}/occupancy/?bucket=5m`));
+  // one at a time: the cost of one answer, without queueing for the two cores
+  await measure('board_page_500_1_connection', 1, () => ok('/occupancy/?limit=500'));
+  await measure('history_24h_5m_1_connection', 1, (_, n) => ok(`/zones/${hot[n % hot.length]}/occupancy/?bucket=5m`));
+  out.explain = {
+    board_page_500: await explain(db, BOARD_SQL, [500, 0]),
+    history_24h_5m: await explain(db, HISTORY_SQL, [hot[0], new Date(Date.now() - 86400000), new Date(), 300]),
+    carbon_totals: await explain(db, CARBON_TOTALS_SQL, []),
+    carbon_recent: await explain(db, CARBON_RECENT_SQL, [10]),
+    carbon_totals_pre_c14: await explain(db, CARBON_TOTALS_PRE_C14_SQL, []),
+  };
   await measure('sql_only_board_page_500', conns, async () => (await sql.query(BOARD_SQL, [500, 0])).rowCount === Math.min(500, o.zones));
   await measure('sql_only_history_24h_5m', conns, async (_, n) => {
     const to = new Date();
@@ -842,6 +874,9 @@ function printTable(out: Record<string, any>): void {
   for (const [k, v] of Object.entries((out.reads ?? {}) as Record<string, ReadStats & Record<string, unknown>>)) {
     const extra = Object.entries(v).filter(([kk]) => !['ops', 'ok', 'failed', 'ops_per_sec', 'latency_ms'].includes(kk));
     add(`${k} ops/s, p50/p99 ms`, `${v.ops_per_sec}, ${v.latency_ms.p50} / ${v.latency_ms.p99} (${v.ok} ok, ${v.failed} failed)${extra.length ? ' ' + JSON.stringify(Object.fromEntries(extra)) : ''}`);
+  }
+  for (const [k, v] of Object.entries((out.explain ?? {}) as Record<string, { execution_ms: number; nodes: string[] }>)) {
+    add(`EXPLAIN ANALYZE ${k}`, `${v.execution_ms} ms: ${v.nodes.join(' > ')}`);
   }
   for (const k of ['ceilings', 'soak', 'delivery', 'lifecycle']) {
     if (out[k]) {

@@ -12,7 +12,6 @@ import { until } from '../support/until';
 
 const NO_PG = 'needs PostgreSQL (TEST_DATABASE_URL): two instances on one database; PGlite runs one transaction at a time, so claims never race there';
 
-// long enough that a burst of 60 uploads on a loaded machine leaves no camera silent that long between rounds
 // long enough that a slow round of uploads on a loaded CI machine is not itself a silence; the
 // rounds line last_seen_at up just short of it, so it costs no waiting
 const OFFLINE_AFTER_MS = 8000;
