@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestApp, TestApp } from '../support/test-app';
+import { ALERT_KEYS } from '../support/wire';
 
 /** The operator-API routes the document must describe: path → methods. */
 const OPERATOR_ROUTES: Record<string, string[]> = {
@@ -81,25 +82,7 @@ describe('OpenAPI document and UI', () => {
     assert.deepEqual(Object.keys(s.OrganizationDto.properties ?? {}), ['id', 'name', 'org_type', 'total_capacity', 'latitude', 'longitude', 'zones']);
     assert.deepEqual(Object.keys(s.ZoneDto.properties ?? {}), ['id', 'name', 'zone_type', 'capacity', 'latitude', 'longitude', 'organization', 'cameras']);
     assert.deepEqual(Object.keys(s.CameraDto.properties ?? {}), ['id', 'name', 'is_active', 'zone', 'created_at', 'has_device_key', 'last_seen_at', 'online']);
-    assert.deepEqual(Object.keys(s.AlertDto.properties ?? {}), [
-      'id',
-      'heading',
-      'sub_heading',
-      'status',
-      'created_at',
-      'updated_at',
-      'zone_id',
-      'camera_id',
-      'acknowledged_at',
-      'acknowledged_by',
-      'resolved_at',
-      'resolved_by',
-      'resolution',
-      'peak_people',
-      'last_people',
-      'last_detected_at',
-      'has_snapshot',
-    ]);
+    assert.deepEqual(Object.keys(s.AlertDto.properties ?? {}), ALERT_KEYS);
     assert.deepEqual(Object.keys(s.NotificationDto.properties ?? {}), ['id', 'title', 'message', 'created_at']);
     assert.deepEqual(s.ZoneInputDto.required?.sort(), ['name', 'organization_id', 'zone_type']);
     assert.ok(doc.paths['/alerts'].post.responses['409'], 'the 409 is documented');

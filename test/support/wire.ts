@@ -1,0 +1,20 @@
+/** An alert's keys on the wire, in order: spec §4.3, then the lifecycle fields of ALERTING.md §5. */
+export const ALERT_KEYS = [
+  'id',
+  'heading',
+  'sub_heading',
+  'status',
+  'created_at',
+  'updated_at',
+  'zone_id',
+  'camera_id',
+  'acknowledged_at',
+  'acknowledged_by',
+  'resolved_at',
+  'resolved_by',
+  'resolution',
+  'peak_people',
+  'last_people',
+  'last_detected_at',
+  'has_snapshot',
+];
