@@ -569,6 +569,28 @@ function mixPlanner(scheduler: ZoneScheduler, image: Buffer): () => Promise<Plan
   };
 }
 
+/** utime + stime of a process, from /proc (Linux; clock ticks of 10 ms). */
+function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The machine's busy and total CPU time over all cores since boot, from /proc/stat. */
+function machineCpuMs(): { busy: number; total: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: (total - f[3] - f[4]) * 10, total: total * 10 };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
 /** Readings and the alert lifecycle switched off (issue #15's "off"); "on" is every default. */
 const LIFECYCLE_OFF: Record<string, string> = {
   RECORD_READINGS: 'false',
@@ -623,6 +645,7 @@ async function lifecycleScenario(o: Options, env: Record<string, string>, out: R
     { name: 'off_after', env: LIFECYCLE_OFF },
   ];
   const okRps: Record<string, number> = {};
+  const cpu: Record<string, Record<string, number>> = {};
   const written: Record<string, Record<string, number>> = {};
   const peaks: Record<string, Record<string, number>> = {};
   for (const [i, p] of phases.entries()) {
@@ -636,11 +659,28 @@ async function lifecycleScenario(o: Options, env: Record<string, string>, out: R
     console.log('warm-up 3 s …');
     await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: 3, next });
     const before = await counts();
+    const cpu0 = { svc: procCpuMs(svc.proc.pid!), self: process.cpuUsage(), machine: machineCpuMs(), t: performance.now() };
     const sampler = new Sampler(svc, token);
     sampler.start(500);
     console.log(`lifecycle ${p.name}: mix 80 % NORMAL / 20 % DANGER, ${o.connections} connections, ${o.duration} s …`);
     const res = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.duration, next, parseBody: true });
     sampler.stop();
+    const wallMs = performance.now() - cpu0.t;
+    const svcMs = procCpuMs(svc.proc.pid!) - cpu0.svc;
+    const self = process.cpuUsage(cpu0.self);
+    const selfMs = (self.user + self.system) / 1000;
+    const m = machineCpuMs();
+    const busyMs = m.busy - cpu0.machine.busy;
+    const oks = res.samples.filter((x) => x.status === 200).length;
+    // where the two cores went: the service, this process (load generator and stand-ins), and the
+    // rest (PostgreSQL, Redis, and whatever else runs on the machine)
+    cpu[p.name] = {
+      service_cpu_ms_per_detection: r1(svcMs / Math.max(1, oks)),
+      service_cores: Math.round((svcMs / wallMs) * 100) / 100,
+      bench_process_cores: Math.round((selfMs / wallMs) * 100) / 100,
+      rest_cores: Math.round(((busyMs - svcMs - selfMs) / wallMs) * 100) / 100,
+      machine_busy_pct: Math.round((busyMs / (m.total - cpu0.machine.total)) * 100),
+    };
     const after = await counts();
     out[`mix_${p.name}`] = summarize(res.samples, res.durationSec, injected);
     okRps[p.name] = res.samples.filter((x) => x.status === 200).length / res.durationSec;
@@ -651,6 +691,7 @@ async function lifecycleScenario(o: Options, env: Record<string, string>, out: R
     throughput_on_over_off: Math.round((okRps.on / ((okRps.off_before + okRps.off_after) / 2)) * 100) / 100,
     off_before_and_after_req_s: [r1(okRps.off_before), r1(okRps.off_after)],
     on_req_s: r1(okRps.on),
+    cpu_per_phase: cpu,
     rows_written_per_phase: written,
     peaks_per_phase: peaks,
   };
