@@ -1,5 +1,5 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiParam, ApiProperty, ApiQuery, ApiUnauthorizedResponse, getSchemaPath, ApiExtraModels } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiHeader, ApiResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiParam, ApiProperty, ApiQuery, ApiUnauthorizedResponse, getSchemaPath, ApiExtraModels } from '@nestjs/swagger';
 
 // OpenAPI decorators shared by the operator-API controllers (documentation only).
 
@@ -32,9 +32,32 @@ export function ApiIdRoute(model: string): MethodDecorator {
   );
 }
 
-/** A paged list: `limit`/`offset`, extra integer filters, `X-Total-Count`. */
-export function ApiList(type: Type, filters: { name: string; description: string; enum?: string[] }[] = []): MethodDecorator {
+const ETAG_HEADER = { description: 'weak validator of this answer (same query, same data: same tag)', schema: { type: 'string', example: 'W/"q1Vn0JxZ…"' } };
+
+/** A conditional list: `If-None-Match` and its 304 (issue 16, src/common/conditional-get.ts). */
+function conditionalListDocs(): MethodDecorator[] {
+  return [
+    ApiHeader({
+      name: 'If-None-Match',
+      required: false,
+      description: 'ETag(s) of an earlier answer (a list, or *); 304 when the answer would be the same. A bad query is still a 400.',
+    }),
+    ApiResponse({
+      status: 304,
+      description: 'Not Modified: the answer is the one tagged by If-None-Match; no body, no X-Total-Count',
+      headers: { ETag: ETAG_HEADER, 'Cache-Control': { description: 'private, no-cache', schema: { type: 'string' } } },
+    }),
+  ];
+}
+
+/**
+ * A paged list: `limit`/`offset`, extra integer filters, `X-Total-Count`; with `conditional`,
+ * also ETag, Cache-Control, If-None-Match and the 304.
+ */
+export function ApiList(type: Type, filters: { name: string; description: string; enum?: string[] }[] = [], opts: { conditional?: boolean } = {}): MethodDecorator {
+  const conditionalHeaders: Record<string, typeof ETAG_HEADER> = opts.conditional ? { ETag: ETAG_HEADER, 'Cache-Control': { description: 'private, no-cache', schema: { type: 'string', example: 'private, no-cache' } } } : {};
   return applyDecorators(
+    ...(opts.conditional ? conditionalListDocs() : []),
     ApiQuery({ name: 'limit', required: false, type: Number, description: 'default 100, 1…500 (larger values are clamped)' }),
     ApiQuery({ name: 'offset', required: false, type: Number, description: 'default 0' }),
     ...filters.map((f) =>
@@ -42,7 +65,7 @@ export function ApiList(type: Type, filters: { name: string; description: string
     ),
     ApiOkResponse({
       schema: { type: 'array', items: { $ref: getSchemaPath(type) } },
-      headers: { 'X-Total-Count': { description: 'matches before paging', schema: { type: 'integer' } } },
+      headers: { 'X-Total-Count': { description: 'matches before paging', schema: { type: 'integer' } }, ...conditionalHeaders },
     }),
     ApiExtraModels(type),
     ApiBadRequestResponse({ schema: VALIDATION_SCHEMA, description: 'bad paging or filter value' }),

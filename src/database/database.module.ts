@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/config';
 import { LOGGER, type AppLogger } from '../common/logger';
+import { ChangeVersionsRepository } from './change-versions.repository';
 import { buildDataSourceOptions } from './data-source-options';
 import { NumericIdSubscriber } from './id.transformer';
 import { MigrationService } from './migration.service';
@@ -27,7 +28,7 @@ import { UnitOfWork } from './unit-of-work';
       },
     }),
   ],
-  providers: [MigrationService, UnitOfWork],
-  exports: [MigrationService, UnitOfWork],
+  providers: [MigrationService, UnitOfWork, ChangeVersionsRepository],
+  exports: [MigrationService, UnitOfWork, ChangeVersionsRepository],
 })
 export class DatabaseModule {}

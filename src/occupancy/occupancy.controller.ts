@@ -1,8 +1,11 @@
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiAuth, ApiIdRoute, ApiList } from '../common/api-docs';
 import { collectErrors } from '../common/body-validation';
+import { answeredNotModified, listEtag, sendList } from '../common/conditional-get';
+import { AppConfig } from '../config/config';
+import { ChangeVersionsRepository } from '../database/change-versions.repository';
 import { parseId, parseOptionalIdQuery, parsePage } from '../common/validation';
 import { BUCKETS, MAX_POINTS, parseHistoryQuery } from './dto/history-query';
 import { OccupancyHistoryDto, ZoneOccupancyDto } from './dto/occupancy.dto';
@@ -12,20 +15,37 @@ import { OccupancyService } from './occupancy.service';
 @ApiBearerAuth()
 @Controller()
 export class OccupancyController {
-  constructor(private readonly occupancy: OccupancyService) {}
+  constructor(
+    private readonly occupancy: OccupancyService,
+    private readonly versions: ChangeVersionsRepository,
+    private readonly config: AppConfig,
+  ) {}
 
   @Get('occupancy')
   @ApiOperation({ summary: 'Live board: every zone (id ascending) with its latest reading and newest open alert (ALERTING.md §6)' })
-  @ApiList(ZoneOccupancyDto, [{ name: 'org_id', description: 'only zones of this organization; unknown ids give []' }])
+  @ApiList(ZoneOccupancyDto, [{ name: 'org_id', description: 'only zones of this organization; unknown ids give []' }], { conditional: true })
   @ApiAuth(false)
-  async board(@Query() query: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<ZoneOccupancyDto[]> {
+  async board(@Query() query: Record<string, unknown>, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() res: Response): Promise<void> {
+    // 400 before 304: a bad query is never answered from a tag
     const [page, orgId] = collectErrors(
       () => parsePage(query),
       () => parseOptionalIdQuery(query, 'org_id'),
     );
-    const result = await this.occupancy.board(page, { orgId });
-    res.setHeader('X-Total-Count', String(result.total));
-    return result.items;
+    // The board also changes with time alone: a zone turns STALE OCCUPANCY_STALE_AFTER after its
+    // latest reading, without any write. Rather than a time bucket in the tag (which would turn
+    // every poll of an idle board into a full read, and show STALE up to a bucket late), the tag
+    // carries the newest latest-reading time that is already stale at `now` (read with the
+    // versions, same statement): with no write it names the set of STALE zones exactly, so the
+    // tag changes exactly when one more zone turns STALE. The board is then built with the same
+    // `now`, so a 200's body and its tag agree on which zones are STALE.
+    const now = new Date();
+    const versions = await this.versions.read(['occupancy', 'alerts', 'sites'], new Date(now.getTime() - this.config.occupancy.staleAfterMs));
+    const etag = listEtag('/occupancy/', { limit: page.limit, offset: page.offset, org_id: orgId }, versions);
+    if (answeredNotModified(res, etag, ifNoneMatch)) {
+      return;
+    }
+    const result = await this.occupancy.board(page, { orgId }, now);
+    sendList(res, result.items, result.total);
   }
 
   @Get('zones/:id/occupancy')

@@ -1,7 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { answeredNotModified, listEtag, sendList } from '../common/conditional-get';
 import { Roles } from '../common/decorators';
+import { ChangeVersionsRepository } from '../database/change-versions.repository';
 import { parseId, parsePage } from '../common/validation';
 import { ApiAuth, ApiIdRoute, ApiInput, ApiList } from '../common/api-docs';
 import { OrganizationDto, OrganizationInputDto } from './dto/site.dto';
@@ -13,16 +15,24 @@ import { presentOrganization } from './sites.presenter';
 @ApiBearerAuth()
 @Controller('organizations')
 export class OrganizationsController {
-  constructor(private readonly organizations: OrganizationsService) {}
+  constructor(
+    private readonly organizations: OrganizationsService,
+    private readonly versions: ChangeVersionsRepository,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'List organizations with their zones and cameras (newest first)' })
-  @ApiList(OrganizationDto)
+  @ApiList(OrganizationDto, [], { conditional: true })
   @ApiAuth(false)
-  async list(@Query() query: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<OrganizationDto[]> {
-    const result = await this.organizations.list(parsePage(query));
-    res.setHeader('X-Total-Count', String(result.total));
-    return result.items.map(presentOrganization);
+  async list(@Query() query: Record<string, unknown>, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() res: Response): Promise<void> {
+    const page = parsePage(query); // 400 before 304
+    // organizations, zones and cameras; not the cameras' liveness columns (no trigger on them)
+    const etag = listEtag('/organizations/', { limit: page.limit, offset: page.offset }, await this.versions.read(['sites']));
+    if (answeredNotModified(res, etag, ifNoneMatch)) {
+      return;
+    }
+    const result = await this.organizations.list(page);
+    sendList(res, result.items.map(presentOrganization), result.total);
   }
 
   @Post()

@@ -56,6 +56,7 @@ describe('migrations', () => {
       'ecoflow_alert_recipient',
       'ecoflow_alert_snapshot',
       'ecoflow_carbon_zone_total',
+      'ecoflow_change_version',
       'ecoflow_delivery',
       'ecoflow_event',
       'ecoflow_reading',
@@ -156,8 +157,9 @@ describe('migrations', () => {
 
   it('adopt a database of the previous release keeping every row; alerts and cameras get the lifecycle columns', async () => {
     const { ds } = await freshDb();
-    const previous = MIGRATIONS.filter((m) => new m().name !== 'LifecycleAndOccupancy1764720000000');
-    assert.equal(previous.length, MIGRATIONS.length - 1);
+    // the release before the lifecycle one: every migration older than it
+    const previous = MIGRATIONS.slice(0, ALL.indexOf('LifecycleAndOccupancy1764720000000'));
+    assert.ok(previous.length > 0);
     await runMigrations(ds, previous);
     await ds.query(`INSERT INTO lims_organization (name, org_type, total_capacity, created_at, updated_at) VALUES ('O', 'T', 0, now(), now())`);
     await ds.query(`INSERT INTO lims_zone (name, zone_type, capacity, organization_id) VALUES ('Z', 'T', 10, (SELECT min(id) FROM lims_organization))`);
@@ -173,7 +175,7 @@ describe('migrations', () => {
       cameras: await dump(ds, 'lims_camera', 'id, name, is_active, zone_id, api_key_hash'),
       events: await dump(ds, 'ecoflow_event', 'id, type, data'),
     };
-    assert.deepEqual(await runMigrations(ds), ['LifecycleAndOccupancy1764720000000']);
+    assert.deepEqual(await runMigrations(ds), ALL.slice(previous.length));
     assert.deepEqual(
       {
         alerts: await dump(ds, 'lims_alert', 'id, heading, sub_heading, status, zone_id, camera_id, created_at, updated_at'),
@@ -189,6 +191,8 @@ describe('migrations', () => {
     assert.deepEqual(lifecycle[0], { n: 4, fresh: 4 }, 'existing alerts are reminded from the upgrade on, not for the days they were open');
     const cams = (await ds.query(`SELECT last_seen_at, offline_announced FROM lims_camera`)) as unknown[];
     assert.deepEqual(cams, [{ last_seen_at: null, offline_announced: false }], 'a camera never seen is never announced offline');
+    const versions = (await ds.query(`SELECT resource FROM ecoflow_change_version ORDER BY resource`)) as { resource: string }[];
+    assert.deepEqual(versions.map((v) => v.resource), ['alerts', 'occupancy', 'sites']);
     assert.deepEqual(await runMigrations(ds), []);
   });
 
