@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { LOGGER, type AppLogger } from '../common/logger';
 import { mapForeignKeyViolation, type VanishedParentErrors } from '../common/wire';
 import { AppConfig } from '../config/config';
-import { UnitOfWork } from '../database/unit-of-work';
+import { UnitOfWork, type Tx } from '../database/unit-of-work';
 import { EventsService } from '../events/events.service';
 import { ImageDecodes } from '../integrations/images/image-decodes';
 import { encodeSnapshot } from '../integrations/images/snapshot';
 import { ReadingsRepository, type NewReading } from '../occupancy/readings.repository';
+import type { Alert } from './alert.entity';
 import { AlertsRepository, type ClaimResult } from './alerts.repository';
 import { SnapshotsRepository } from './snapshots.repository';
 
@@ -28,7 +29,10 @@ export interface DangerDetection {
  * What detection writes after the threshold step (ALERTING.md §5–6): the reading, and the open
  * alert's lifecycle. A DANGER detection claims the open alert (opening it with its snapshot and
  * `alert.opened`, or updating last/peak people); one below DANGER extends or restarts the calm span
- * that auto-resolves it (C13). All of a detection's writes share one transaction.
+ * that auto-resolves it (C13). All of a detection's writes share one transaction, in a fixed
+ * order: the alert, then the reading (which locks the 'occupancy' change-version row, as a zone
+ * delete's cascade does: alerts first), then the event (the transaction's last write,
+ * events.repository.ts). The reading's time and the calm span's both are the transaction's now().
  */
 @Injectable()
 export class AlertClaimService {
@@ -56,7 +60,6 @@ export class AlertClaimService {
   async claimOpenAlert(d: DangerDetection, vanished: VanishedParentErrors = {}): Promise<ClaimResult> {
     try {
       return await this.uow.run(async (tx) => {
-        await this.recordReading({ zoneId: d.zoneId, cameraId: d.cameraId, people: d.people, capacity: d.capacity, status: 'DANGER' }, tx);
         const claim = await this.alerts.claimOpen({ zoneId: d.zoneId, cameraId: d.cameraId, heading: d.heading, subHeading: d.subHeading, people: d.people }, {}, tx);
         if (claim.created) {
           // encoded only for the detection that opens the alert: the others pay nothing
@@ -65,6 +68,9 @@ export class AlertClaimService {
             await this.snapshots.insert(claim.alert.id, snapshot, tx);
             claim.alert.hasSnapshot = true;
           }
+        }
+        await this.recordReading({ zoneId: d.zoneId, cameraId: d.cameraId, people: d.people, capacity: d.capacity, status: 'DANGER' }, tx);
+        if (claim.created) {
           await this.events.emitAlert('alert.opened', claim.alert, { detected_people: d.people }, tx);
         }
         return claim;
@@ -85,18 +91,17 @@ export class AlertClaimService {
     }
     try {
       await this.uow.run(async (tx) => {
-        const at = (await this.recordReading({ ...r, status: 'NORMAL' }, tx)) ?? new Date();
-        if (autoResolveAfterMs === 0) {
-          return;
+        let closed: Alert | null = null;
+        if (autoResolveAfterMs > 0) {
+          const calm = r.people < resolveRatio * r.capacity;
+          const due = await this.alerts.trackCalm(r.zoneId, r.cameraId, calm, autoResolveAfterMs, tx);
+          closed = due === null ? null : await this.alerts.resolve(due, 'auto', null, tx);
         }
-        const calm = r.people < resolveRatio * r.capacity;
-        const due = await this.alerts.trackCalm(r.zoneId, r.cameraId, calm, at, autoResolveAfterMs, tx);
-        if (due !== null) {
-          const closed = await this.alerts.resolve(due, 'auto', null, tx);
-          if (closed) {
-            await this.events.emitAlert('alert.resolved', closed, { resolution: 'auto' }, tx);
-            tx.onCommit(() => this.log.info({ alert_id: closed.id, zone_id: r.zoneId }, 'alert resolved automatically'));
-          }
+        await this.recordReading({ ...r, status: 'NORMAL' }, tx);
+        if (closed) {
+          await this.events.emitAlert('alert.resolved', closed, { resolution: 'auto' }, tx);
+          const { id } = closed;
+          tx.onCommit(() => this.log.info({ alert_id: id, zone_id: r.zoneId }, 'alert resolved automatically'));
         }
       });
     } catch (err) {
@@ -104,8 +109,10 @@ export class AlertClaimService {
     }
   }
 
-  private async recordReading(r: NewReading, tx: Parameters<ReadingsRepository['insert']>[1]): Promise<Date | null> {
-    return this.config.occupancy.recordReadings ? this.readings.insert(r, tx) : null;
+  private async recordReading(r: NewReading, tx: Tx): Promise<void> {
+    if (this.config.occupancy.recordReadings) {
+      await this.readings.insert(r, tx);
+    }
   }
 
   /** The snapshot's JPEG, or null when snapshots are off or the image cannot be encoded (the alert opens anyway). */

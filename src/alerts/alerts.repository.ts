@@ -217,21 +217,15 @@ export class AlertsRepository extends BaseRepository {
    * the open alert when the span now qualifies it for auto-resolve: at least `afterMs` long and at
    * least two readings; null otherwise (also when no alert is open).
    */
-  async trackCalm(
-    zoneId: number,
-    cameraId: number | null,
-    calm: boolean,
-    at: Date,
-    afterMs: number,
-    tx: Tx,
-  ): Promise<number | null> {
+  async trackCalm(zoneId: number, cameraId: number | null, calm: boolean, afterMs: number, tx: Tx): Promise<number | null> {
+    // now(): the transaction's start, the same instant the reading written with it is stamped
     const rows = await this.rows<{ id: number; due: boolean }>(
       `UPDATE lims_alert SET
-         calm_since = CASE WHEN $3::boolean THEN COALESCE(calm_since, $4::timestamptz) ELSE NULL END,
+         calm_since = CASE WHEN $3::boolean THEN COALESCE(calm_since, now()) ELSE NULL END,
          calm_samples = CASE WHEN $3::boolean THEN calm_samples + 1 ELSE 0 END
        WHERE zone_id = $1 AND COALESCE(camera_id, 0) = COALESCE($2::bigint, 0) AND status = 'OPEN'
-       RETURNING id, ($3::boolean AND calm_samples >= 2 AND $4::timestamptz - calm_since >= $5::float8 * interval '1 millisecond') AS due`,
-      [zoneId, cameraId, calm, at, afterMs],
+       RETURNING id, ($3::boolean AND calm_samples >= 2 AND now() - calm_since >= $4::float8 * interval '1 millisecond') AS due`,
+      [zoneId, cameraId, calm, afterMs],
       tx,
     );
     return rows.length && rows[0].due ? rows[0].id : null;

@@ -24,14 +24,12 @@ export class ReadingsRepository extends BaseRepository {
     super(ds);
   }
 
-  /** The reading's time (the database's clock, like every other timestamp the trigger derives). */
-  async insert(r: NewReading, tx?: Tx): Promise<Date> {
-    const rows = await this.rows<{ measured_at: Date | string }>(
-      `INSERT INTO ecoflow_reading (zone_id, camera_id, people, capacity, status) VALUES ($1, $2, $3, $4, $5) RETURNING measured_at`,
+  /** Stamped `now()` by the table default: the transaction's start, like everything else the detection writes. */
+  async insert(r: NewReading, tx?: Tx): Promise<void> {
+    await this.rows(
+      `INSERT INTO ecoflow_reading (zone_id, camera_id, people, capacity, status) VALUES ($1, $2, $3, $4, $5)`,
       [r.zoneId, r.cameraId, r.people, r.capacity, r.status],
       tx,
     );
-    const at = rows[0].measured_at;
-    return at instanceof Date ? at : new Date(at);
   }
 }
