@@ -34,10 +34,12 @@ interface Options {
   readings: number;
   carbonLogs: number;
   readConnections: number;
+  /** lifecycle scenario: settings for the "on" phase besides the defaults (to attribute its cost), e.g. SNAPSHOT_RETENTION_DAYS=0 */
+  onEnv: Record<string, string>;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { scenario: 'sensor', duration: 30, connections: 80, zones: 2000, crowdLatency: 50, geminiLatency: 300, phaseSeconds: 10, readings: 10_000_000, carbonLogs: 20_000_000, readConnections: 10 };
+  const o: Options = { scenario: 'sensor', duration: 30, connections: 80, zones: 2000, crowdLatency: 50, geminiLatency: 300, phaseSeconds: 10, readings: 10_000_000, carbonLogs: 20_000_000, readConnections: 10, onEnv: {} };
   for (let i = 0; i < argv.length; i += 1) {
     const [k, v] = argv[i].includes('=') ? argv[i].split('=', 2) : [argv[i], argv[i + 1]];
     const take = (): string => {
@@ -76,6 +78,14 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--read-connections':
         o.readConnections = Number(take());
+        break;
+      case '--on-env':
+        o.onEnv = Object.fromEntries(
+          take()
+            .split(',')
+            .filter(Boolean)
+            .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+        );
         break;
       default:
         throw new Error(`unknown flag ${k}`);
@@ -609,7 +619,7 @@ async function lifecycleScenario(o: Options, env: Record<string, string>, out: R
   if (!env.DATABASE_URL) {
     throw new Error('--scenario lifecycle needs DATABASE_URL (PostgreSQL)');
   }
-  const on: Record<string, undefined> = Object.fromEntries(Object.keys(LIFECYCLE_OFF).map((k) => [k, undefined]));
+  const on: Record<string, string | undefined> = { ...Object.fromEntries(Object.keys(LIFECYCLE_OFF).map((k) => [k, undefined])), ...o.onEnv };
   console.log('lifecycle: starting the service with readings and lifecycle off …');
   let svc = await startService({ ...env, ...LIFECYCLE_OFF }, 'off_before');
   cleanups.unshift(async () => {
