@@ -56,28 +56,41 @@ export class AlertClaimService {
    * `alert.opened` event in the same transaction), or the one already open. `vanished` answers
    * for a zone or camera deleted before the insert (a foreign-key violation), once the
    * transaction is over: its lookups must not wait for the connection the transaction holds.
+   *
+   * The snapshot is encoded before the transaction, and only when no alert is open (this
+   * detection will most likely open one): encoding waits for the process's decode limiter, and a
+   * transaction waiting with it would hold a pool connection (docs/performance.md measured the pool
+   * queue that made). When an alert was open at the check but closed by the claim, the snapshot is
+   * added right after the commit instead.
    */
   async claimOpenAlert(d: DangerDetection, vanished: VanishedParentErrors = {}): Promise<ClaimResult> {
+    const wantSnapshot = this.config.lifecycle.snapshotRetentionDays > 0;
+    const early = wantSnapshot && !(await this.alerts.hasOpen(d.zoneId, d.cameraId)) ? await this.snapshot(d.image) : null;
+    let claim: ClaimResult;
     try {
-      return await this.uow.run(async (tx) => {
-        const claim = await this.alerts.claimOpen({ zoneId: d.zoneId, cameraId: d.cameraId, heading: d.heading, subHeading: d.subHeading, people: d.people }, {}, tx);
-        if (claim.created) {
-          // encoded only for the detection that opens the alert: the others pay nothing
-          const snapshot = await this.snapshot(d.image, claim.alert.id);
-          if (snapshot) {
-            await this.snapshots.insert(claim.alert.id, snapshot, tx);
-            claim.alert.hasSnapshot = true;
-          }
+      claim = await this.uow.run(async (tx) => {
+        const c = await this.alerts.claimOpen({ zoneId: d.zoneId, cameraId: d.cameraId, heading: d.heading, subHeading: d.subHeading, people: d.people }, {}, tx);
+        if (c.created && early) {
+          await this.snapshots.insert(c.alert.id, early, tx);
+          c.alert.hasSnapshot = true;
         }
         await this.recordReading({ zoneId: d.zoneId, cameraId: d.cameraId, people: d.people, capacity: d.capacity, status: 'DANGER' }, tx);
-        if (claim.created) {
-          await this.events.emitAlert('alert.opened', claim.alert, { detected_people: d.people }, tx);
+        if (c.created) {
+          await this.events.emitAlert('alert.opened', c.alert, { detected_people: d.people }, tx);
         }
-        return claim;
+        return c;
       });
     } catch (err) {
       throw await mapForeignKeyViolation(err, vanished);
     }
+    if (claim.created && wantSnapshot && !early) {
+      const late = await this.snapshot(d.image);
+      if (late) {
+        await this.snapshots.insert(claim.alert.id, late);
+        claim.alert.hasSnapshot = true;
+      }
+    }
+    return claim;
   }
 
   /**
@@ -115,16 +128,13 @@ export class AlertClaimService {
     }
   }
 
-  /** The snapshot's JPEG, or null when snapshots are off or the image cannot be encoded (the alert opens anyway). */
-  private async snapshot(image: Buffer, alertId: number): Promise<Buffer | null> {
-    if (this.config.lifecycle.snapshotRetentionDays === 0) {
-      return null;
-    }
+  /** The snapshot's JPEG, or null when the image cannot be encoded (the alert opens anyway). */
+  private async snapshot(image: Buffer): Promise<Buffer | null> {
     const limitMs = this.config.limits.imagePrepTimeoutMs;
     try {
       return await this.decodes.run(() => encodeSnapshot(image, limitMs), limitMs);
     } catch (err) {
-      this.log.warn({ err, alert_id: alertId }, 'snapshot could not be encoded; the alert opens without one');
+      this.log.warn({ err }, 'snapshot could not be encoded; the alert opens without one');
       return null;
     }
   }

@@ -211,6 +211,15 @@ export class AlertsRepository extends BaseRepository {
     throw new Error(`could not claim or find an open alert for zone ${values.zoneId}, camera ${values.cameraId ?? 'none'}`);
   }
 
+  /** An OPEN alert exists for (zone, camera) right now (a hint: the claim decides). */
+  async hasOpen(zoneId: number, cameraId: number | null): Promise<boolean> {
+    const rows = await this.rows<{ one: number }>(
+      `SELECT 1 AS one FROM lims_alert WHERE zone_id = $1 AND COALESCE(camera_id, 0) = COALESCE($2::bigint, 0) AND status = 'OPEN' LIMIT 1`,
+      [zoneId, cameraId],
+    );
+    return rows.length > 0;
+  }
+
   /**
    * A reading below the DANGER threshold for (zone, camera) (C13): a calm one (below `calmBelow`
    * people) extends the open alert's calm span, one between that and DANGER restarts it. Returns

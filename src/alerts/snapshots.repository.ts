@@ -9,7 +9,7 @@ export class SnapshotsRepository extends BaseRepository {
     super(ds);
   }
 
-  async insert(alertId: number, jpeg: Buffer, tx: Tx): Promise<void> {
+  async insert(alertId: number, jpeg: Buffer, tx?: Tx): Promise<void> {
     await this.rows(`INSERT INTO ecoflow_alert_snapshot (alert_id, image) VALUES ($1, $2) ON CONFLICT (alert_id) DO NOTHING`, [alertId, jpeg], tx);
   }
 
