@@ -4,7 +4,7 @@ import { mapForeignKeyViolation, type VanishedParentErrors } from '../common/wir
 import { AppConfig } from '../config/config';
 import { UnitOfWork, type Tx } from '../database/unit-of-work';
 import { EventsService } from '../events/events.service';
-import { ImageDecodes } from '../integrations/images/image-decodes';
+import { SnapshotDecodes } from '../integrations/images/image-decodes';
 import { encodeSnapshot } from '../integrations/images/snapshot';
 import { ReadingsRepository, type NewReading } from '../occupancy/readings.repository';
 import type { Alert } from './alert.entity';
@@ -45,7 +45,7 @@ export class AlertClaimService {
     private readonly events: EventsService,
     private readonly uow: UnitOfWork,
     private readonly config: AppConfig,
-    private readonly decodes: ImageDecodes,
+    private readonly decodes: SnapshotDecodes,
     @Inject(LOGGER) logger: AppLogger,
   ) {
     this.log = logger.child({ context: 'AlertClaimService' });

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ImageDecodes } from './image-decodes';
+import { ImageDecodes, SnapshotDecodes } from './image-decodes';
 
-@Module({ providers: [ImageDecodes], exports: [ImageDecodes] })
+@Module({ providers: [ImageDecodes, SnapshotDecodes], exports: [ImageDecodes, SnapshotDecodes] })
 export class ImagesModule {}
