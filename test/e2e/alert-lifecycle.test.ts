@@ -267,7 +267,8 @@ describe('alert lifecycle', () => {
       assert.equal(snap.headers.get('cache-control'), 'private, max-age=86400');
       const meta = await sharp(snap.bytes).metadata();
       assert.equal(meta.format, 'jpeg');
-      assert.deepEqual([meta.width, meta.height], [1024, 768]);
+      // 2000 px JPEG: decoded at 1/2 scale (shrink-on-load), within 1024, aspect kept
+      assert.deepEqual([meta.width, meta.height], [1000, 750]);
       assert.equal(meta.exif, undefined, 'EXIF stripped');
       assert.ok(!snap.bytes.includes(Buffer.from('secret-serial-123')));
       // a repeat DANGER detection does not replace it
