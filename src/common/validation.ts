@@ -296,7 +296,7 @@ export interface Page {
 }
 
 /** `limit` (default 100, 1…, clamped to 500) and `offset` (default 0, ≥ 0), all errors at once. */
-export function parsePage(query: Query): Page {
+export function parsePage(query: Query, bounds: { defaultLimit: number; maxLimit: number } = { defaultLimit: 100, maxLimit: 500 }): Page {
   const errors: Record<string, string[]> = {};
   const read = (name: string, def: number, min: number): number => {
     const v = queryValue(query, name);
@@ -314,7 +314,7 @@ export function parsePage(query: Query): Page {
     }
     return n;
   };
-  const limit = Math.min(read('limit', 100, 1), 500);
+  const limit = Math.min(read('limit', bounds.defaultLimit, 1), bounds.maxLimit);
   const offset = read('offset', 0, 0);
   if (Object.keys(errors).length) {
     throw new ValidationError(errors);

@@ -11,6 +11,9 @@ import { BUCKETS, MAX_POINTS, parseHistoryQuery } from './dto/history-query';
 import { OccupancyHistoryDto, ZoneOccupancyDto } from './dto/occupancy.dto';
 import { OccupancyService } from './occupancy.service';
 
+/** Zones on one board answer without `limit` (a 10 000-zone board is ~2 MB of JSON). */
+export const BOARD_MAX = 10000;
+
 @ApiTags('occupancy')
 @ApiBearerAuth()
 @Controller()
@@ -22,13 +25,17 @@ export class OccupancyController {
   ) {}
 
   @Get('occupancy')
-  @ApiOperation({ summary: 'Live board: every zone (id ascending) with its latest reading and newest open alert (ALERTING.md §6)' })
+  @ApiOperation({
+    summary: 'Live board: every zone (id ascending) with its latest reading and newest open alert (ALERTING.md §6)',
+    description: `Without \`limit\`, every zone (up to ${BOARD_MAX}); \`limit\`/\`offset\` page it like other lists, \`limit\` up to ${BOARD_MAX}.`,
+  })
   @ApiList(ZoneOccupancyDto, [{ name: 'org_id', description: 'only zones of this organization; unknown ids give []' }], { conditional: true })
   @ApiAuth(false)
   async board(@Query() query: Record<string, unknown>, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() res: Response): Promise<void> {
     // 400 before 304: a bad query is never answered from a tag
     const [page, orgId] = collectErrors(
-      () => parsePage(query),
+      // "every zone" (ALERTING.md §6): one answer up to BOARD_MAX zones, paged beyond
+      () => parsePage(query, { defaultLimit: BOARD_MAX, maxLimit: BOARD_MAX }),
       () => parseOptionalIdQuery(query, 'org_id'),
     );
     // The board also changes with time alone: a zone turns STALE OCCUPANCY_STALE_AFTER after its

@@ -205,6 +205,14 @@ describe('occupancy', () => {
       [...all.body.map((z: any) => z.zone_id)].sort((x: number, y: number) => x - y),
     );
     assert.equal(Number(all.total), all.body.length);
+    // "every zone": no limit means the whole board, past the lists' default page of 100
+    await t.ds.query(
+      `INSERT INTO lims_zone (name, zone_type, capacity, organization_id) SELECT 'Bulk ' || g, 'hall', 10, $1 FROM generate_series(1, 120) g`,
+      [orgId],
+    );
+    const whole = await get('/occupancy/');
+    assert.ok(whole.body.length > 120, `${whole.body.length} zones`);
+    assert.equal(Number(whole.total), whole.body.length);
     const unknown = await get('/occupancy/?org_id=999999999');
     assert.deepEqual([unknown.status, unknown.body, unknown.total], [200, [], '0']);
     assert.deepEqual((await get('/occupancy/?org_id=abc&limit=0')).body, { org_id: ['A valid integer is required.'], limit: ['Ensure this value is greater than or equal to 1.'] });
