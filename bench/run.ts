@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { Agent } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
 import net from 'node:net';
@@ -9,21 +10,22 @@ import { Client, Pool } from 'pg';
 import sharp from 'sharp';
 import { loadBulkData } from './bulk-data';
 import { countBy, latencyStats, PlannedRequest, runLoad, Sample } from './load';
+import { type Dashboard, openLoopStats, runOpenLoop } from './open-loop';
 import { closedLoop, Getter, type ReadStats } from './read-latency';
 import { arrivalStats, startReceivers, startStreamClients } from './subscribers';
 import { startBareForwarder, startBenchUpstreams } from './upstreams';
 
 /**
- * `npm run bench [-- --scenario sensor|alerts|soak|delivery|lifecycle|occupancy --duration 30 --connections 80
+ * `npm run bench [-- --scenario sensor|alerts|soak|delivery|lifecycle|occupancy|polling --duration 30 --connections 80
  *   --zones 2000 --crowd-latency 50 --gemini-latency 300 --readings 10000000 --carbon-logs 20000000
- *   --read-connections 10]`
+ *   --read-connections 10 --dashboards 2000 --board-path /occupancy/?limit=100]`
  * Starts the production build as a child process (real PostgreSQL when DATABASE_URL is set, in a
  * fresh database; else the embedded one in a temp dir; Redis when REDIS_URL is set), local
  * upstream stand-ins with injected latency, seeds zones and cameras through the API, drives
  * load, and writes bench-results.json. See docs/performance.md.
  */
 interface Options {
-  scenario: 'sensor' | 'alerts' | 'soak' | 'delivery' | 'lifecycle' | 'occupancy';
+  scenario: 'sensor' | 'alerts' | 'soak' | 'delivery' | 'lifecycle' | 'occupancy' | 'polling';
   duration: number;
   connections: number;
   zones: number;
@@ -36,10 +38,13 @@ interface Options {
   readConnections: number;
   /** lifecycle scenario: settings for the "on" phase besides the defaults (to attribute its cost), e.g. SNAPSHOT_RETENTION_DAYS=0 */
   onEnv: Record<string, string>;
+  /** polling scenario: simulated dashboards (each polls every 10 s) and the board path they poll */
+  dashboards: number;
+  boardPath: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { scenario: 'sensor', duration: 30, connections: 80, zones: 2000, crowdLatency: 50, geminiLatency: 300, phaseSeconds: 10, readings: 10_000_000, carbonLogs: 20_000_000, readConnections: 10, onEnv: {} };
+  const o: Options = { scenario: 'sensor', duration: 30, connections: 80, zones: 2000, crowdLatency: 50, geminiLatency: 300, phaseSeconds: 10, readings: 10_000_000, carbonLogs: 20_000_000, readConnections: 10, onEnv: {}, dashboards: 2000, boardPath: '/occupancy/?limit=100' };
   for (let i = 0; i < argv.length; i += 1) {
     const [k, v] = argv[i].includes('=') ? argv[i].split('=', 2) : [argv[i], argv[i + 1]];
     const take = (): string => {
@@ -79,6 +84,12 @@ function parseArgs(argv: string[]): Options {
       case '--read-connections':
         o.readConnections = Number(take());
         break;
+      case '--dashboards':
+        o.dashboards = Number(take());
+        break;
+      case '--board-path':
+        o.boardPath = take();
+        break;
       case '--on-env':
         o.onEnv = Object.fromEntries(
           take()
@@ -99,6 +110,9 @@ function parseArgs(argv: string[]): Options {
   }
   if (o.scenario === 'occupancy' && !argv.some((a) => a.startsWith('--phase-seconds'))) {
     o.phaseSeconds = 15;
+  }
+  if (o.scenario === 'polling' && !argv.some((a) => a.startsWith('--phase-seconds'))) {
+    o.phaseSeconds = 20;
   }
   return o;
 }
@@ -396,6 +410,8 @@ async function main(): Promise<void> {
       await lifecycleScenario(o, env, out, cleanups, img.buf);
     } else if (o.scenario === 'occupancy') {
       await occupancyScenario(o, env, out, cleanups);
+    } else if (o.scenario === 'polling') {
+      await pollingScenario(o, env, out, cleanups, img.buf);
     } else {
       console.log(`starting the service (${out.database} database${out.redis ? ', Redis' : ''}) …`);
       const svc = await startService(env);
@@ -869,6 +885,142 @@ async function occupancyScenario(o: Options, env: Record<string, string>, out: R
   await measure('sql_only_carbon_stats_pre_c14_1_connection', 1, () => carbonSql(CARBON_TOTALS_PRE_C14_SQL), 3);
 }
 
+/**
+ * `--scenario polling` (issue 16, "cheap polling"): `--dashboards` simulated dashboards, each
+ * polling one list every 10 s on an open-loop schedule (bench/open-loop.ts) with its last ETag in
+ * If-None-Match: half poll GET /alerts/?status=OPEN, a quarter the board (`--board-path`), a quarter
+ * GET /organizations/. Phases of one run, on one service: polling alone with and without
+ * If-None-Match (the full reads are the baseline), then the 80/20 sensor mix alone, with the
+ * conditional polling, with the full polling, and alone again; the sensor ratio compares a
+ * phase with the mean of the two sensor-only phases, so drift between phases does not count.
+ */
+async function pollingScenario(o: Options, env: Record<string, string>, out: Record<string, unknown>, cleanups: Array<() => Promise<unknown>>, image: Buffer): Promise<void> {
+  if (!env.DATABASE_URL || !process.env.REDIS_URL) {
+    throw new Error('--scenario polling needs DATABASE_URL (PostgreSQL) and REDIS_URL');
+  }
+  console.log('polling: starting the service …');
+  const svc = await startService(env, 'polling');
+  cleanups.unshift(async () => {
+    out.service_exit_code = await svc.stop();
+  });
+  const { token, orgId } = await adminSession(svc.base, true);
+  console.log(`seeding ${o.zones} zones with cameras …`);
+  const zones: Array<{ id: number; cameraId: number; key: string }> = [];
+  const seedStart = performance.now();
+  await pool([...Array(o.zones).keys()], 16, async (i) => {
+    const z = await json(svc.base, 'POST', '/zones/', { name: `Zone ${i}`, zone_type: 'ROOM', organization_id: orgId, capacity: 10 }, token);
+    const c = await json(svc.base, 'POST', '/cameras/', { name: `Cam ${i}`, zone_id: z.body.id }, token);
+    zones.push({ id: z.body.id, cameraId: c.body.id, key: c.body.device_key });
+  });
+  const openAlerts = Math.min(200, zones.length);
+  console.log(`seeding ${openAlerts} open alerts …`);
+  await pool([...Array(openAlerts).keys()], 16, async (i) => {
+    const r = await json(svc.base, 'POST', '/alerts/', { heading: `Overcrowding in Zone ${i}`, sub_heading: 'Detected 9/10 people. (Cam: None)', zone_id: zones[i].id, status: 'OPEN' }, token);
+    if (r.status !== 201) {
+      throw new Error(`POST /alerts/ answered ${r.status}: ${JSON.stringify(r.body)}`);
+    }
+  });
+  out.seed_seconds = r1((performance.now() - seedStart) / 1000);
+
+  const lists = [
+    { tag: 'alerts', path: '/alerts/?status=OPEN' },
+    { tag: 'alerts', path: '/alerts/?status=OPEN' },
+    { tag: 'board', path: o.boardPath },
+    { tag: 'organizations', path: '/organizations/' },
+  ];
+  const answers: Record<string, unknown> = {};
+  for (const l of lists) {
+    const r = await fetch(svc.base + l.path, { headers: { authorization: `Bearer ${token}` } });
+    const body = await r.arrayBuffer();
+    const again = await fetch(svc.base + l.path, { headers: { authorization: `Bearer ${token}`, 'if-none-match': r.headers.get('etag') ?? '' } });
+    answers[l.path] = { status: r.status, bytes: body.byteLength, etag: r.headers.get('etag'), x_total_count: r.headers.get('x-total-count'), with_if_none_match: again.status };
+  }
+  out.answers = answers;
+  console.log(`answers: ${JSON.stringify(answers)}`);
+  const dashboards: Dashboard[] = Array.from({ length: o.dashboards }, (_, i) => ({ ...lists[i % lists.length] }));
+  const agent = new Agent({ keepAlive: true, maxSockets: o.dashboards });
+  cleanups.push(async () => agent.destroy());
+  const intervalMs = 10000;
+  const polling = (conditional: boolean, warmupSec: number) =>
+    runOpenLoop({ baseUrl: svc.base, token, dashboards, intervalMs, warmupSec, durationSec: o.phaseSeconds, conditional, agent });
+
+  const scheduler = new ZoneScheduler(zones, 2200);
+  const next = mixPlanner(scheduler, image);
+  const injected = { NORMAL: o.crowdLatency + o.geminiLatency, DANGER: o.crowdLatency };
+  const sensor = () => runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.phaseSeconds, next, parseBody: true });
+  const okRps = (r: { samples: Sample[]; durationSec: number }): number => r.samples.filter((x) => x.status === 200).length / r.durationSec;
+
+  const phases: Record<string, Record<string, unknown>> = {};
+  out.phases = phases;
+  const phase = async (name: string, what: string, run: () => Promise<Record<string, unknown>>): Promise<void> => {
+    console.log(`${name}: ${what}, ${o.phaseSeconds} s …`);
+    const sampler = new Sampler(svc, token);
+    sampler.start(500);
+    const cpu0 = { svc: procCpuMs(svc.proc.pid!), machine: machineCpuMs(), t: performance.now() };
+    const res = await run();
+    sampler.stop();
+    const wallMs = performance.now() - cpu0.t;
+    const m = machineCpuMs();
+    phases[name] = {
+      ...res,
+      service_cores: Math.round(((procCpuMs(svc.proc.pid!) - cpu0.svc) / wallMs) * 100) / 100,
+      machine_busy_pct: Math.round(((m.busy - cpu0.machine.busy) / (m.total - cpu0.machine.total)) * 100),
+      peak_rss_mb: r1(sampler.rssPeakMb),
+      event_loop_lag_p99_max_ms: r1(sampler.lagP99MaxMs),
+      db_pool_waiting_peak: sampler.poolWaitingPeak,
+    };
+  };
+  const pollStats = (r: Awaited<ReturnType<typeof polling>>): Record<string, unknown> => openLoopStats(r.samples, r.durationSec, r.scheduled);
+
+  // the first 10 s of a conditional phase are one whole round: every dashboard gets its ETag
+  await phase('polling_conditional_alone', `${o.dashboards} dashboards every 10 s with If-None-Match (after a 10 s priming round)`, async () => ({ polling: pollStats(await polling(true, 10)) }));
+  await phase('polling_full_alone', `${o.dashboards} dashboards every 10 s without If-None-Match (after 5 s)`, async () => ({ polling: pollStats(await polling(false, 5)) }));
+  console.log('sensor warm-up 3 s …');
+  await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: 3, next });
+  const rps: Record<string, number> = {};
+  await phase('sensor_alone_before', `80/20 sensor mix, ${o.connections} connections`, async () => {
+    const s = await sensor();
+    rps.before = okRps(s);
+    return { sensor: summarize(s.samples, s.durationSec, injected) };
+  });
+  await phase('sensor_with_polling_conditional', `sensor mix + ${o.dashboards} dashboards with If-None-Match`, async () => {
+    const [s, p] = await Promise.all([sensor(), polling(true, 0)]);
+    rps.conditional = okRps(s);
+    return { sensor: summarize(s.samples, s.durationSec, injected), polling: pollStats(p) };
+  });
+  await phase('sensor_with_polling_full', `sensor mix + ${o.dashboards} dashboards without If-None-Match`, async () => {
+    const [s, p] = await Promise.all([sensor(), polling(false, 0)]);
+    rps.full = okRps(s);
+    return { sensor: summarize(s.samples, s.durationSec, injected), polling: pollStats(p) };
+  });
+  await phase('sensor_alone_after', `80/20 sensor mix, ${o.connections} connections`, async () => {
+    const s = await sensor();
+    rps.after = okRps(s);
+    return { sensor: summarize(s.samples, s.durationSec, injected) };
+  });
+  const solo = (rps.before + rps.after) / 2;
+  const p99 = (name: string): number => ((phases[name].polling as { latency_ms: { p99: number } }).latency_ms.p99);
+  const share = (name: string): number => (phases[name].polling as { share_304: number }).share_304;
+  out.polling = {
+    dashboards: o.dashboards,
+    mix: `1/2 /alerts/?status=OPEN, 1/4 ${o.boardPath}, 1/4 /organizations/, each every 10 s`,
+    alone_conditional_p99_ms: p99('polling_conditional_alone'),
+    alone_conditional_share_304: share('polling_conditional_alone'),
+    alone_full_p99_ms: p99('polling_full_alone'),
+    target_alone_p99_le_50_ms: p99('polling_conditional_alone') <= 50,
+    during_mix_conditional_p99_ms: p99('sensor_with_polling_conditional'),
+    during_mix_conditional_share_304: share('sensor_with_polling_conditional'),
+    during_mix_full_p99_ms: p99('sensor_with_polling_full'),
+    target_during_mix_p99_le_300_ms: p99('sensor_with_polling_conditional') <= 300,
+    sensor_alone_before_and_after_req_s: [r1(rps.before), r1(rps.after)],
+    sensor_with_conditional_polling_req_s: r1(rps.conditional),
+    sensor_with_full_polling_req_s: r1(rps.full),
+    sensor_ratio_with_conditional_polling: Math.round((rps.conditional / solo) * 100) / 100,
+    sensor_ratio_with_full_polling: Math.round((rps.full / solo) * 100) / 100,
+    target_sensor_ratio_ge_0_9: rps.conditional / solo >= 0.9,
+  };
+}
+
 /** Closes every open alert, so the next phase opens (and tells) new ones. */
 async function closeOpenAlerts(base: string, token: string): Promise<void> {
   for (;;) {
@@ -921,10 +1073,19 @@ function printTable(out: Record<string, any>): void {
     const extra = Object.entries(v).filter(([kk]) => !['ops', 'ok', 'failed', 'ops_per_sec', 'latency_ms'].includes(kk));
     add(`${k} ops/s, p50/p99 ms`, `${v.ops_per_sec}, ${v.latency_ms.p50} / ${v.latency_ms.p99} (${v.ok} ok, ${v.failed} failed)${extra.length ? ' ' + JSON.stringify(Object.fromEntries(extra)) : ''}`);
   }
+  for (const [k, v] of Object.entries((out.phases ?? {}) as Record<string, any>)) {
+    if (v.polling) {
+      add(`${k} polling req/s, p50/p99 ms, 304 share`, `${v.polling.requests_per_sec}, ${v.polling.latency_ms.p50} / ${v.polling.latency_ms.p99}, ${v.polling.share_304} ${JSON.stringify(v.polling.statuses)}`);
+    }
+    if (v.sensor) {
+      add(`${k} sensor req/s, p50/p99 ms`, `${v.sensor.requests_per_sec}, ${v.sensor.latency_ms.p50} / ${v.sensor.latency_ms.p99} ${JSON.stringify(v.sensor.statuses)}`);
+    }
+    add(`${k} service cores, machine busy %`, `${v.service_cores}, ${v.machine_busy_pct}`);
+  }
   for (const [k, v] of Object.entries((out.explain ?? {}) as Record<string, { execution_ms: number; nodes: string[] }>)) {
     add(`EXPLAIN ANALYZE ${k}`, `${v.execution_ms} ms: ${v.nodes.join(' > ')}`);
   }
-  for (const k of ['ceilings', 'soak', 'delivery', 'lifecycle']) {
+  for (const k of ['ceilings', 'soak', 'delivery', 'lifecycle', 'polling']) {
     if (out[k]) {
       for (const [kk, v] of Object.entries(out[k] as object)) {
         if (kk !== 'rss_series') {
