@@ -55,9 +55,9 @@ export class AlertsController {
       () => parseOptionalIdQuery(query, 'org_id'),
       () => parseOptionalIdQuery(query, 'zone_id'),
     );
-    // org_id and zone_id select through lims_zone and lims_camera (a camera moved to another zone)
-    const filtered = orgId !== undefined || zoneId !== undefined;
-    const versions = await this.versions.read(filtered ? ['alerts', 'sites'] : ['alerts']);
+    // 'sites' too: org_id and zone_id select through lims_zone and lims_camera, and an adopted
+    // Django alert without a zone shows its camera's zone, which moves with the camera
+    const versions = await this.versions.read(['alerts', 'sites']);
     const etag = listEtag('/alerts/', { limit: page.limit, offset: page.offset, status, org_id: orgId, zone_id: zoneId }, versions);
     if (answeredNotModified(res, etag, ifNoneMatch)) {
       return;
