@@ -62,8 +62,10 @@ export class AlertsController {
     if (answeredNotModified(res, etag, ifNoneMatch)) {
       return;
     }
-    const result = await this.alerts.list(page, { status, orgId, zoneId });
-    sendList(res, result.items.map(presentAlert), result.total);
+    await sendList(res, etag, async () => {
+      const result = await this.alerts.list(page, { status, orgId, zoneId });
+      return { items: result.items.map(presentAlert), total: result.total };
+    });
   }
 
   @Post()

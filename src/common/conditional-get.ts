@@ -75,8 +75,48 @@ export function answeredNotModified(res: Response, etag: string, ifNoneMatch: st
   return true;
 }
 
-/** The 200 of a list: X-Total-Count and the JSON body (the ETag is already set). */
-export function sendList(res: Response, items: unknown[], total: number): void {
-  res.setHeader('X-Total-Count', String(total));
-  res.status(200).json(items);
+interface CachedList {
+  body: string;
+  total: number;
+}
+
+/** Serialized list answers by ETag, per process: a few polled lists, each under 1 MiB. */
+const CACHE_ENTRIES = 32;
+const CACHE_MAX_BODY = 1024 * 1024;
+const cached = new Map<string, CachedList>();
+const loading = new Map<string, Promise<CachedList>>();
+
+/**
+ * The 200 of a list (the ETag is already set): X-Total-Count and the JSON body. The serialized
+ * answer is kept under its ETag, and concurrent requests for one tag share one read: polls that
+ * do not send If-None-Match (or whose tag is older) then cost one read per version and process,
+ * not one per poll. Safe because the tag names the versions read before the list: a later change
+ * raises a version and so makes another tag.
+ */
+export async function sendList(res: Response, etag: string, load: () => Promise<{ items: unknown[]; total: number }>): Promise<void> {
+  let entry = cached.get(etag);
+  if (entry) {
+    cached.delete(etag); // most recently used last
+    cached.set(etag, entry);
+  } else {
+    let pending = loading.get(etag);
+    if (!pending) {
+      pending = load().then(({ items, total }) => ({ body: JSON.stringify(items), total }));
+      loading.set(etag, pending);
+      void pending
+        .then((e) => {
+          if (e.body.length <= CACHE_MAX_BODY) {
+            cached.set(etag, e);
+            if (cached.size > CACHE_ENTRIES) {
+              cached.delete(cached.keys().next().value as string);
+            }
+          }
+        })
+        .catch(() => undefined)
+        .finally(() => loading.delete(etag));
+    }
+    entry = await pending;
+  }
+  res.setHeader('X-Total-Count', String(entry.total));
+  res.status(200).type('application/json').send(entry.body);
 }

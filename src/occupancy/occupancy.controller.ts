@@ -51,8 +51,8 @@ export class OccupancyController {
     if (answeredNotModified(res, etag, ifNoneMatch)) {
       return;
     }
-    const result = await this.occupancy.board(page, { orgId }, now);
-    sendList(res, result.items, result.total);
+    // a cached board is as of its tag: the staleness marker in the tag fixes which zones are STALE
+    await sendList(res, etag, () => this.occupancy.board(page, { orgId }, now));
   }
 
   @Get('zones/:id/occupancy')

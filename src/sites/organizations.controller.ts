@@ -31,8 +31,10 @@ export class OrganizationsController {
     if (answeredNotModified(res, etag, ifNoneMatch)) {
       return;
     }
-    const result = await this.organizations.list(page);
-    sendList(res, result.items.map(presentOrganization), result.total);
+    await sendList(res, etag, async () => {
+      const result = await this.organizations.list(page);
+      return { items: result.items.map(presentOrganization), total: result.total };
+    });
   }
 
   @Post()

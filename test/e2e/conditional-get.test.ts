@@ -119,6 +119,27 @@ describe('conditional GETs on polled lists', () => {
     await notModified('/alerts/', a5, a5, 'alerts');
   });
 
+  it('polls without If-None-Match share one read per version: the serialized answer is kept under its tag', async () => {
+    const site = await createSite(t, { capacity: 10 });
+    const first = await get('/alerts/?limit=7');
+    const before = reads.alerts;
+    const again = await Promise.all([get('/alerts/?limit=7'), get('/alerts/?limit=7'), get('/alerts/?limit=7')]);
+    assert.equal(reads.alerts, before, 'no list read while nothing changed');
+    for (const r of again) {
+      assert.equal(r.status, 200);
+      assert.equal(r.text, first.text);
+      assert.equal(r.headers.get('etag'), first.headers.get('etag'));
+      assert.equal(r.headers.get('x-total-count'), first.headers.get('x-total-count'));
+      assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+    }
+    // a change raises the version: a new tag, read once, with the change in it
+    const created = await t.create('/alerts/', { heading: 'Cached?', zone_id: site.zone.id, status: 'OPEN' });
+    const after = await Promise.all([get('/alerts/?limit=7'), get('/alerts/?limit=7')]);
+    assert.equal(reads.alerts, before + 1, 'two concurrent polls of the new version share one read');
+    assert.ok(after.every((r) => r.body.some((a: { id: number }) => a.id === created.id)));
+    assert.notEqual(after[0].headers.get('etag'), first.headers.get('etag'));
+  });
+
   it('If-None-Match: *, a list holding the tag, a weak or strong form of it; an unknown tag is a 200', async () => {
     const tag = await fresh('/alerts/');
     await notModified('/alerts/', '*', tag, 'alerts');
