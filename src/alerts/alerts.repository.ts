@@ -221,10 +221,10 @@ export class AlertsRepository extends BaseRepository {
   }
 
   /**
-   * A reading below the DANGER threshold for (zone, camera) (C13): a calm one (below `calmBelow`
-   * people) extends the open alert's calm span, one between that and DANGER restarts it. Returns
-   * the open alert when the span now qualifies it for auto-resolve: at least `afterMs` long and at
-   * least two readings; null otherwise (also when no alert is open).
+   * A reading below the DANGER threshold for (zone, camera) (C13): a `calm` one (below
+   * ALERT_RESOLVE_RATIO × capacity) extends the open alert's calm span, one between that and DANGER
+   * restarts it. Returns the open alert's id when the span now qualifies it for auto-resolve: at
+   * least `afterMs` long and at least two readings; null otherwise (also when no alert is open).
    */
   async trackCalm(zoneId: number, cameraId: number | null, calm: boolean, afterMs: number, tx: Tx): Promise<number | null> {
     // now(): the transaction's start, the same instant the reading written with it is stamped

@@ -75,8 +75,10 @@ export class ReminderWorker implements OnApplicationBootstrap, OnModuleDestroy {
           // are all told, numbered, rather than silently skipped
           for (const { alert, from, to } of due) {
             for (let n = from; n <= to; n += 1) {
-              await this.events.emitAlert('alert.reminder', alert, { reminder: n }, tx);
-              emitted += 1;
+              // null for an adopted alert without a zone: nothing to say where (events.service.ts)
+              if (await this.events.emitAlert('alert.reminder', alert, { reminder: n }, tx)) {
+                emitted += 1;
+              }
             }
           }
           return due.length;

@@ -57,8 +57,10 @@ export class OccupancyRelay implements OnModuleInit {
   }
 
   relay(payload: string | null): void {
-    if (payload === null) {
-      return; // after a reconnect: missed readings are not replayed (transient events)
+    // null after a reconnect: missed readings are not replayed (transient events); and with no
+    // stream client on this instance there is nobody to parse every reading's notice for
+    if (payload === null || this.hub.stats().clients === 0) {
+      return;
     }
     const n = parseNotice(payload);
     if (!n) {
