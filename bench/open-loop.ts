@@ -134,3 +134,63 @@ export function openLoopStats(samples: OpenLoopSample[], durationSec: number, sc
     by_list: Object.fromEntries(tags.map((t) => [t, one(samples.filter((s) => s.tag === t))])),
   };
 }
+
+/**
+ * Open-loop requests at a fixed rate (cameras do not wait for each other): request i is sent at
+ * t0 + i / rate whatever happened to the earlier ones; latency counts from that scheduled time.
+ */
+export async function runOpenLoopRate(opts: {
+  baseUrl: string;
+  ratePerSec: number;
+  warmupSec: number;
+  durationSec: number;
+  next: () => { method: string; path: string; headers: Record<string, string>; body?: Buffer; tag: string };
+  agent: http.Agent;
+}): Promise<{ samples: OpenLoopSample[]; scheduled: number }> {
+  const url = new URL(opts.baseUrl);
+  const samples: OpenLoopSample[] = [];
+  const t0 = performance.now() + 50;
+  const measureFrom = t0 + opts.warmupSec * 1000;
+  const total = Math.round((opts.warmupSec + opts.durationSec) * opts.ratePerSec);
+  const inFlight = new Set<Promise<void>>();
+  let scheduled = 0;
+  const send = (at: number): Promise<void> =>
+    new Promise((resolve) => {
+      const req = opts.next();
+      const sent = performance.now();
+      let finished = false;
+      const done = (status: number): void => {
+        if (finished) {
+          return;
+        }
+        finished = true;
+        if (at >= measureFrom) {
+          samples.push({ tag: req.tag, status, latencyMs: performance.now() - at, timerLagMs: sent - at });
+        }
+        resolve();
+      };
+      const r = http.request({ host: url.hostname, port: url.port, method: req.method, path: req.path, agent: opts.agent, headers: { ...req.headers, ...(req.body ? { 'content-length': String(req.body.length) } : {}) } }, (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => done(res.statusCode ?? 0));
+        res.on('error', () => done(0));
+      });
+      r.on('error', () => done(0));
+      r.setTimeout(60000, () => r.destroy());
+      r.end(req.body);
+    });
+  for (let i = 0; i < total; i += 1) {
+    const at = t0 + (i / opts.ratePerSec) * 1000;
+    const wait = at - performance.now();
+    if (wait > 1) {
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    if (at >= measureFrom) {
+      scheduled += 1;
+    }
+    const p = send(at);
+    inFlight.add(p);
+    void p.then(() => inFlight.delete(p));
+  }
+  await Promise.all([...inFlight]);
+  return { samples, scheduled };
+}

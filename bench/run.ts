@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { Agent } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { Client, Pool } from 'pg';
 import sharp from 'sharp';
 import { loadBulkData } from './bulk-data';
 import { countBy, latencyStats, PlannedRequest, runLoad, Sample } from './load';
-import { type Dashboard, openLoopStats, runOpenLoop } from './open-loop';
+import { type Dashboard, openLoopStats, runOpenLoop, runOpenLoopRate } from './open-loop';
 import { closedLoop, Getter, type ReadStats } from './read-latency';
 import { arrivalStats, startReceivers, startStreamClients } from './subscribers';
 import { startBareForwarder, startBenchUpstreams } from './upstreams';
@@ -25,7 +25,7 @@ import { startBareForwarder, startBenchUpstreams } from './upstreams';
  * load, and writes bench-results.json. See docs/performance.md.
  */
 interface Options {
-  scenario: 'sensor' | 'alerts' | 'soak' | 'delivery' | 'lifecycle' | 'occupancy' | 'polling';
+  scenario: 'sensor' | 'alerts' | 'soak' | 'delivery' | 'lifecycle' | 'occupancy' | 'polling' | 'sizing';
   duration: number;
   connections: number;
   zones: number;
@@ -41,10 +41,16 @@ interface Options {
   /** polling scenario: simulated dashboards (each polls every 10 s) and the board path they poll */
   dashboards: number;
   boardPath: string;
+  /** sensor/alerts/soak/polling: WEB_CONCURRENCY values to run one after another in this run (e.g. 1,2); empty = the service's default */
+  processes: string[];
+  /** sizing scenario: open-loop upload rates to try, uploads/s */
+  rates: number[];
+  /** --phase-seconds was given */
+  argvPhase: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { scenario: 'sensor', duration: 30, connections: 80, zones: 2000, crowdLatency: 50, geminiLatency: 300, phaseSeconds: 10, readings: 10_000_000, carbonLogs: 20_000_000, readConnections: 10, onEnv: {}, dashboards: 2000, boardPath: '/occupancy/?limit=100' };
+  const o: Options = { scenario: 'sensor', duration: 30, connections: 80, zones: 2000, crowdLatency: 50, geminiLatency: 300, phaseSeconds: 10, readings: 10_000_000, carbonLogs: 20_000_000, readConnections: 10, onEnv: {}, dashboards: 2000, boardPath: '/occupancy/?limit=100', processes: [], rates: [], argvPhase: argv.some((a) => a.startsWith('--phase-seconds')) };
   for (let i = 0; i < argv.length; i += 1) {
     const [k, v] = argv[i].includes('=') ? argv[i].split('=', 2) : [argv[i], argv[i + 1]];
     const take = (): string => {
@@ -89,6 +95,12 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--board-path':
         o.boardPath = take();
+        break;
+      case '--processes':
+        o.processes = take().split(',').filter(Boolean);
+        break;
+      case '--rates':
+        o.rates = take().split(',').filter(Boolean).map(Number);
         break;
       case '--on-env':
         o.onEnv = Object.fromEntries(
@@ -249,14 +261,11 @@ class Sampler {
   }
 
   private async sample(t0: number): Promise<void> {
-    try {
-      const status = readFileSync(`/proc/${this.svc.proc.pid}/status`, 'utf8');
-      const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      const mb = rssKb / 1024;
+    // the whole instance: with WEB_CONCURRENCY > 1 the primary and every worker
+    const mb = treeRssMb(this.svc.proc.pid!);
+    if (!Number.isNaN(mb)) {
       this.rssPeakMb = Math.max(this.rssPeakMb, mb);
       this.rssSeries.push({ t: (Date.now() - t0) / 1000, mb });
-    } catch {
-      /* not Linux */
     }
     try {
       const r = await fetch(`${this.svc.base}/metrics`, { headers: { authorization: `Bearer ${this.token}` } });
@@ -412,153 +421,20 @@ async function main(): Promise<void> {
       await occupancyScenario(o, env, out, cleanups);
     } else if (o.scenario === 'polling') {
       await pollingScenario(o, env, out, cleanups, img.buf);
-    } else {
-      console.log(`starting the service (${out.database} database${out.redis ? ', Redis' : ''}) …`);
-      const svc = await startService(env);
-      cleanups.unshift(async () => {
-        out.service_exit_code = await svc.stop();
-      });
-
-      const email = 'bench-admin@example.com';
-      await json(svc.base, 'POST', '/auth/register/', { email, password: 'bench-password-1' });
-      const login = await json(svc.base, 'POST', '/auth/login/', { email, password: 'bench-password-1' });
-      const token = login.body.access as string;
-      const org = await json(svc.base, 'POST', '/organizations/', { name: 'Bench', org_type: 'BENCH' }, token);
-
-      const zoneCount = o.scenario === 'alerts' ? 500 : o.zones;
-      console.log(`seeding ${zoneCount} zones …`);
-      const zones: Array<{ id: number; cameraId: number; key: string }> = [];
-      const seedStart = performance.now();
-      await pool([...Array(zoneCount).keys()], 16, async (i) => {
-        const z = await json(svc.base, 'POST', '/zones/', { name: `Zone ${i}`, zone_type: 'ROOM', organization_id: org.body.id, capacity: 10 }, token);
-        if (o.scenario === 'alerts') {
-          zones.push({ id: z.body.id, cameraId: 0, key: '' });
-          return;
-        }
-        const c = await json(svc.base, 'POST', '/cameras/', { name: `Cam ${i}`, zone_id: z.body.id }, token);
-        zones.push({ id: z.body.id, cameraId: c.body.id, key: c.body.device_key });
-      });
-      out.seed_seconds = r1((performance.now() - seedStart) / 1000);
-
-      const sampler = new Sampler(svc, token);
-      if (o.scenario === 'alerts') {
-        console.log('seeding 10 000 alerts …');
-        const items = [...Array(10000).keys()];
-        await pool(items, 16, async (i) => {
-          const zone = zones[i % zones.length];
-          await json(svc.base, 'POST', '/alerts/', { heading: `Overcrowding in Zone ${i}`, sub_heading: `Detected 9/10 people. (Cam: None)`, zone_id: zone.id, status: i < zones.length ? 'OPEN' : 'CLOSED' }, token);
-        });
-        sampler.start(500);
-        console.log(`alerts: ${o.connections} dashboards polling GET /alerts/?status=OPEN for ${o.duration} s …`);
-        const res = await runLoad({
-          baseUrl: svc.base,
-          connections: o.connections,
-          durationSec: o.duration,
-          next: () => ({ method: 'GET', path: '/alerts/?status=OPEN', headers: { authorization: `Bearer ${token}` }, tag: 'alerts' }),
-        });
-        sampler.stop();
-        out.alerts = summarize(res.samples, res.durationSec, {});
-      } else {
-        const scheduler = new ZoneScheduler(zones, 2200);
-        let n = 0;
-        const plan = (mode: 'mix' | 'normal' | 'danger') => async (): Promise<PlannedRequest> => {
-          const z = await scheduler.take();
-          n += 1;
-          const danger = mode === 'danger' || (mode === 'mix' && n % 5 === 0);
-          const m = multipart(z.id, z.cameraId, `capture-${n}${danger ? '-danger' : ''}.jpg`, img.buf);
-          return { method: 'POST', path: '/sensor/detect/', headers: { 'content-type': m.type, 'x-device-key': z.key }, body: m.body, tag: danger ? 'DANGER' : 'NORMAL' };
-        };
-        const injected = { NORMAL: o.crowdLatency + o.geminiLatency, DANGER: o.crowdLatency };
-        console.log('warm-up 3 s …');
-        await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: 3, next: plan('mix') });
-        sampler.start(o.scenario === 'soak' ? 5000 : 500);
-        console.log(`${o.scenario}: mix 80 % NORMAL / 20 % DANGER, ${o.connections} connections, ${o.duration} s …`);
-        const mix = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.duration, next: plan('mix'), parseBody: true });
-        sampler.stop();
-        out.mix = summarize(mix.samples, mix.durationSec, injected);
-        if (o.scenario === 'delivery') {
-          // A–B–A: the mix without subscribers before and after the run with them, so drift
-          // between phases (a growing database, a warming cache) does not count as their cost
-          await closeOpenAlerts(svc.base, token);
-          const receivers = await startReceivers(3);
-          cleanups.push(() => receivers.close());
-          const hookIds: number[] = [];
-          for (const url of receivers.urls) {
-            const w = await json(svc.base, 'POST', '/webhooks/', { url }, token);
-            if (w.status !== 201) {
-              throw new Error(`POST /webhooks/ answered ${w.status}: ${JSON.stringify(w.body)}`);
-            }
-            hookIds.push(w.body.id as number);
-          }
-          const streams = await startStreamClients(svc.base, token, 200);
-          cleanups.push(async () => streams.close());
-          const lastBefore = await lastEventId(svc.base, token);
-          console.log(`delivery: the same mix with 3 webhooks and 200 stream clients attached, ${o.duration} s …`);
-          const attached = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.duration, next: plan('mix'), parseBody: true });
-          out.mix_with_subscribers = summarize(attached.samples, attached.durationSec, injected);
-          // let deliveries of the last events land before counting
-          await sleep(3000);
-          const ids = new Set(await eventIdsAfter(svc.base, token, lastBefore));
-          streams.close();
-          for (const id of hookIds) {
-            await json(svc.base, 'DELETE', `/webhooks/${id}/`, undefined, token);
-          }
-          await closeOpenAlerts(svc.base, token);
-          console.log(`delivery: the mix again without subscribers, ${o.duration} s …`);
-          const after = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.duration, next: plan('mix'), parseBody: true });
-          out.mix_after = summarize(after.samples, after.durationSec, injected);
-          const okRps = (r: { samples: Sample[]; durationSec: number }): number => r.samples.filter((x) => x.status === 200).length / r.durationSec;
-          out.delivery = {
-            events: ids.size,
-            throughput_with_over_without: Math.round((okRps(attached) / ((okRps(mix) + okRps(after)) / 2)) * 100) / 100,
-            without_before_and_after_req_s: [r1(okRps(mix)), r1(okRps(after))],
-            webhook_event_to_receiver: arrivalStats(receivers.arrivals, ids),
-            stream_event_to_client: arrivalStats(streams.arrivals, ids),
-          };
-        } else if (o.scenario === 'soak') {
-          out.soak = { rss_slope_mb_per_min_after_60s: r1(slopeMbPerMin(sampler.rssSeries, 60) * 100) / 100, pool_ever_waited: sampler.poolWaitingPeak > 0, rss_series: sampler.rssSeries };
-        } else {
-          console.log(`NORMAL only, ${o.phaseSeconds} s …`);
-          const normal = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.phaseSeconds, next: plan('normal'), parseBody: true });
-          console.log(`DANGER only, ${o.phaseSeconds} s …`);
-          const danger = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.phaseSeconds, next: plan('danger'), parseBody: true });
-          out.normal_only = summarize(normal.samples, normal.durationSec, injected);
-          out.danger_only = summarize(danger.samples, danger.durationSec, injected);
-
-          console.log(`ceiling: resize only, ${o.phaseSeconds} s …`);
-          const ceiling = await new Promise<{ opsPerSec: number }>((resolve, reject) => {
-            const p = spawn(process.execPath, [join(__dirname, 'resize-ceiling.js'), img.path, String(o.connections), String(o.phaseSeconds)], { env: process.env });
-            let s = '';
-            p.stdout.on('data', (c: Buffer) => (s += c.toString()));
-            p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(s) as { opsPerSec: number }) : reject(new Error(`resize ceiling exited ${code}`))));
-          });
-          console.log(`ceiling: bare forwarder, ${o.phaseSeconds} s …`);
-          const fwd = await startBareForwarder(up.crowdUrl);
-          cleanups.push(() => fwd.close());
-          const fwdRes = await runLoad({
-            baseUrl: fwd.url,
-            connections: o.connections,
-            durationSec: o.phaseSeconds,
-            next: () => {
-              const m = multipart(1, 1, 'capture-danger.jpg', img.buf);
-              return { method: 'POST', path: '/predict', headers: { 'content-type': m.type }, body: m.body, tag: 'forward' };
-            },
-          });
-          const normalRps = normal.samples.filter((s) => s.status === 200).length / normal.durationSec;
-          const dangerRps = danger.samples.filter((s) => s.status === 200).length / danger.durationSec;
-          const fwdRps = fwdRes.samples.filter((s) => s.status === 200).length / fwdRes.durationSec;
-          out.ceilings = {
-            resize_ops_per_sec: r1(ceiling.opsPerSec),
-            forwarder_requests_per_sec: r1(fwdRps),
-            normal_path_throughput_over_resize_ceiling: Math.round((normalRps / ceiling.opsPerSec) * 100) / 100,
-            danger_path_throughput_over_bare_forwarder: Math.round((dangerRps / fwdRps) * 100) / 100,
-          };
-        }
+    } else if (o.scenario === 'sizing') {
+      await sizingScenario(o, env, out, cleanups, img.buf);
+    } else if (o.processes.length > 1) {
+      // one run, one database, the same load for each process count: figures side by side
+      const byProcesses: Record<string, Record<string, unknown>> = {};
+      out.by_processes = byProcesses;
+      for (const p of o.processes) {
+        const sub: Record<string, unknown> = { database: out.database, redis: out.redis };
+        byProcesses[p] = sub;
+        await standardScenario(o, { ...env, WEB_CONCURRENCY: p }, sub, cleanups, img, up);
+        printTable(sub);
       }
-      out.peak_rss_mb = r1(sampler.rssPeakMb);
-      out.peak_heap_used_mb = r1(sampler.heapPeakMb);
-      out.event_loop_lag_p99_max_ms = r1(sampler.lagP99MaxMs);
-      out.db_pool_waiting_peak = sampler.poolWaitingPeak;
+    } else {
+      await standardScenario(o, o.processes.length ? { ...env, WEB_CONCURRENCY: o.processes[0] } : env, out, cleanups, img, up);
     }
   } finally {
     for (const c of cleanups) {
@@ -568,6 +444,251 @@ async function main(): Promise<void> {
   out.finished_at = new Date().toISOString();
   writeFileSync('bench-results.json', `${JSON.stringify(out, null, 2)}\n`);
   printTable(out);
+}
+
+
+/**
+ * `--scenario sizing [--rates 20,40,… --phase-seconds 20 --processes N]`: the 80/20 sensor mix
+ * sent open loop (cameras do not wait for each other) at rising upload rates, each for
+ * `phaseSeconds` after a 3 s warm-up, until p99 (from the scheduled send time) passes 1 s or
+ * more than 1 % fail. The highest rate that held is the instance's camera capacity.
+ */
+async function sizingScenario(o: Options, env: Record<string, string>, out: Record<string, unknown>, cleanups: Array<() => Promise<unknown>>, image: Buffer): Promise<void> {
+  const rates = o.rates.length ? o.rates : [20, 40, 60, 80, 100, 120, 140, 160];
+  const phaseSec = o.argvPhase ? o.phaseSeconds : 20;
+  const svcEnv = o.processes.length ? { ...env, WEB_CONCURRENCY: o.processes[0] } : env;
+  console.log(`sizing: starting the service${svcEnv.WEB_CONCURRENCY ? ` (WEB_CONCURRENCY=${svcEnv.WEB_CONCURRENCY})` : ''} …`);
+  const svc = await startService(svcEnv, 'sizing');
+  cleanups.unshift(async () => {
+    out.service_exit_code = await svc.stop();
+  });
+  const { token, orgId } = await adminSession(svc.base, true);
+  console.log(`seeding ${o.zones} zones with cameras …`);
+  const zones: Array<{ id: number; cameraId: number; key: string }> = [];
+  await pool([...Array(o.zones).keys()], 16, async (i) => {
+    const z = await json(svc.base, 'POST', '/zones/', { name: `Zone ${i}`, zone_type: 'ROOM', organization_id: orgId, capacity: 10 }, token);
+    const c = await json(svc.base, 'POST', '/cameras/', { name: `Cam ${i}`, zone_id: z.body.id }, token);
+    zones.push({ id: z.body.id, cameraId: c.body.id, key: c.body.device_key });
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+  cleanups.push(async () => agent.destroy());
+  let n = 0;
+  // round robin over the zones: a zone comes back every zones/rate seconds, above the 2 s throttle up to ~900/s
+  const next = (): PlannedRequest => {
+    const z = zones[n % zones.length];
+    n += 1;
+    const danger = n % 5 === 0;
+    const m = multipart(z.id, z.cameraId, `capture-${n}${danger ? '-danger' : ''}.jpg`, image);
+    return { method: 'POST', path: '/sensor/detect/', headers: { 'content-type': m.type, 'x-device-key': z.key }, body: m.body, tag: danger ? 'DANGER' : 'NORMAL' };
+  };
+  const steps: Array<Record<string, unknown>> = [];
+  out.sizing_steps = steps;
+  let held = 0;
+  for (const rate of rates) {
+    await closeOpenAlerts(svc.base, token);
+    await sleep(2000);
+    console.log(`sizing: ${rate} uploads/s open loop, ${phaseSec} s …`);
+    const sampler = new Sampler(svc, token);
+    sampler.start(500);
+    const cpu0 = { svc: procCpuMs(svc.proc.pid!), t: performance.now() };
+    const r = await runOpenLoopRate({ baseUrl: svc.base, ratePerSec: rate, warmupSec: 3, durationSec: phaseSec, next, agent });
+    sampler.stop();
+    const stats = openLoopStats(r.samples, phaseSec, r.scheduled) as Record<string, any>;
+    const failed = r.samples.filter((x) => x.status !== 200).length;
+    const p99 = stats.latency_ms.p99 as number;
+    const ok = p99 <= 1000 && failed <= r.samples.length * 0.01;
+    steps.push({
+      rate,
+      p50_ms: stats.latency_ms.p50,
+      p99_ms: p99,
+      statuses: stats.statuses,
+      by_kind: Object.fromEntries(Object.entries(stats.by_list as Record<string, any>).map(([k, v]) => [k, v.latency_ms])),
+      service_cores: Math.round(((procCpuMs(svc.proc.pid!) - cpu0.svc) / (performance.now() - cpu0.t)) * 100) / 100,
+      peak_rss_mb: r1(sampler.rssPeakMb),
+      db_pool_waiting_peak: sampler.poolWaitingPeak,
+      held: ok,
+    });
+    console.log(`  p50 ${stats.latency_ms.p50} ms, p99 ${p99} ms, ${JSON.stringify(stats.statuses)}, ${ok ? 'held' : 'did not hold'}`);
+    if (!ok) {
+      break;
+    }
+    held = rate;
+  }
+  out.sizing = {
+    highest_rate_p99_within_1s: held,
+    cameras_at_one_frame_every_2s: held * 2,
+    cameras_at_one_frame_every_10s: held * 10,
+    cameras_at_one_frame_every_30s: held * 30,
+  };
+}
+
+/** The sensor, alerts, soak and delivery scenarios on one service (started and stopped here). */
+async function standardScenario(
+  o: Options,
+  env: Record<string, string>,
+  out: Record<string, unknown>,
+  cleanups: Array<() => Promise<unknown>>,
+  img: { path: string; buf: Buffer },
+  up: { crowdUrl: string },
+): Promise<void> {
+  console.log(`starting the service (${out.database} database${out.redis ? ', Redis' : ''}${env.WEB_CONCURRENCY ? `, WEB_CONCURRENCY=${env.WEB_CONCURRENCY}` : ''}) …`);
+  const svc = await startService(env, env.WEB_CONCURRENCY ? `p${env.WEB_CONCURRENCY}` : '');
+  try {
+    await runStandard(o, svc, out, cleanups, img, up);
+  } finally {
+    out.service_exit_code = await svc.stop();
+  }
+}
+
+async function runStandard(
+  o: Options,
+  svc: Service,
+  out: Record<string, unknown>,
+  cleanups: Array<() => Promise<unknown>>,
+  img: { path: string; buf: Buffer },
+  up: { crowdUrl: string },
+): Promise<void> {
+
+  const email = 'bench-admin@example.com';
+  await json(svc.base, 'POST', '/auth/register/', { email, password: 'bench-password-1' });
+  const login = await json(svc.base, 'POST', '/auth/login/', { email, password: 'bench-password-1' });
+  const token = login.body.access as string;
+  const org = await json(svc.base, 'POST', '/organizations/', { name: 'Bench', org_type: 'BENCH' }, token);
+
+  const zoneCount = o.scenario === 'alerts' ? 500 : o.zones;
+  console.log(`seeding ${zoneCount} zones …`);
+  const zones: Array<{ id: number; cameraId: number; key: string }> = [];
+  const seedStart = performance.now();
+  await pool([...Array(zoneCount).keys()], 16, async (i) => {
+    const z = await json(svc.base, 'POST', '/zones/', { name: `Zone ${i}`, zone_type: 'ROOM', organization_id: org.body.id, capacity: 10 }, token);
+    if (o.scenario === 'alerts') {
+      zones.push({ id: z.body.id, cameraId: 0, key: '' });
+      return;
+    }
+    const c = await json(svc.base, 'POST', '/cameras/', { name: `Cam ${i}`, zone_id: z.body.id }, token);
+    zones.push({ id: z.body.id, cameraId: c.body.id, key: c.body.device_key });
+  });
+  out.seed_seconds = r1((performance.now() - seedStart) / 1000);
+
+  const sampler = new Sampler(svc, token);
+  if (o.scenario === 'alerts') {
+    console.log('seeding 10 000 alerts …');
+    const items = [...Array(10000).keys()];
+    await pool(items, 16, async (i) => {
+      const zone = zones[i % zones.length];
+      await json(svc.base, 'POST', '/alerts/', { heading: `Overcrowding in Zone ${i}`, sub_heading: `Detected 9/10 people. (Cam: None)`, zone_id: zone.id, status: i < zones.length ? 'OPEN' : 'CLOSED' }, token);
+    });
+    sampler.start(500);
+    console.log(`alerts: ${o.connections} dashboards polling GET /alerts/?status=OPEN for ${o.duration} s …`);
+    const res = await runLoad({
+      baseUrl: svc.base,
+      connections: o.connections,
+      durationSec: o.duration,
+      next: () => ({ method: 'GET', path: '/alerts/?status=OPEN', headers: { authorization: `Bearer ${token}` }, tag: 'alerts' }),
+    });
+    sampler.stop();
+    out.alerts = summarize(res.samples, res.durationSec, {});
+  } else {
+    const scheduler = new ZoneScheduler(zones, 2200);
+    let n = 0;
+    const plan = (mode: 'mix' | 'normal' | 'danger') => async (): Promise<PlannedRequest> => {
+      const z = await scheduler.take();
+      n += 1;
+      const danger = mode === 'danger' || (mode === 'mix' && n % 5 === 0);
+      const m = multipart(z.id, z.cameraId, `capture-${n}${danger ? '-danger' : ''}.jpg`, img.buf);
+      return { method: 'POST', path: '/sensor/detect/', headers: { 'content-type': m.type, 'x-device-key': z.key }, body: m.body, tag: danger ? 'DANGER' : 'NORMAL' };
+    };
+    const injected = { NORMAL: o.crowdLatency + o.geminiLatency, DANGER: o.crowdLatency };
+    console.log('warm-up 3 s …');
+    await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: 3, next: plan('mix') });
+    sampler.start(o.scenario === 'soak' ? 5000 : 500);
+    console.log(`${o.scenario}: mix 80 % NORMAL / 20 % DANGER, ${o.connections} connections, ${o.duration} s …`);
+    const mix = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.duration, next: plan('mix'), parseBody: true });
+    sampler.stop();
+    out.mix = summarize(mix.samples, mix.durationSec, injected);
+    if (o.scenario === 'delivery') {
+      // A–B–A: the mix without subscribers before and after the run with them, so drift
+      // between phases (a growing database, a warming cache) does not count as their cost
+      await closeOpenAlerts(svc.base, token);
+      const receivers = await startReceivers(3);
+      cleanups.push(() => receivers.close());
+      const hookIds: number[] = [];
+      for (const url of receivers.urls) {
+        const w = await json(svc.base, 'POST', '/webhooks/', { url }, token);
+        if (w.status !== 201) {
+          throw new Error(`POST /webhooks/ answered ${w.status}: ${JSON.stringify(w.body)}`);
+        }
+        hookIds.push(w.body.id as number);
+      }
+      const streams = await startStreamClients(svc.base, token, 200);
+      cleanups.push(async () => streams.close());
+      const lastBefore = await lastEventId(svc.base, token);
+      console.log(`delivery: the same mix with 3 webhooks and 200 stream clients attached, ${o.duration} s …`);
+      const attached = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.duration, next: plan('mix'), parseBody: true });
+      out.mix_with_subscribers = summarize(attached.samples, attached.durationSec, injected);
+      // let deliveries of the last events land before counting
+      await sleep(3000);
+      const ids = new Set(await eventIdsAfter(svc.base, token, lastBefore));
+      streams.close();
+      for (const id of hookIds) {
+        await json(svc.base, 'DELETE', `/webhooks/${id}/`, undefined, token);
+      }
+      await closeOpenAlerts(svc.base, token);
+      console.log(`delivery: the mix again without subscribers, ${o.duration} s …`);
+      const after = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.duration, next: plan('mix'), parseBody: true });
+      out.mix_after = summarize(after.samples, after.durationSec, injected);
+      const okRps = (r: { samples: Sample[]; durationSec: number }): number => r.samples.filter((x) => x.status === 200).length / r.durationSec;
+      out.delivery = {
+        events: ids.size,
+        throughput_with_over_without: Math.round((okRps(attached) / ((okRps(mix) + okRps(after)) / 2)) * 100) / 100,
+        without_before_and_after_req_s: [r1(okRps(mix)), r1(okRps(after))],
+        webhook_event_to_receiver: arrivalStats(receivers.arrivals, ids),
+        stream_event_to_client: arrivalStats(streams.arrivals, ids),
+      };
+    } else if (o.scenario === 'soak') {
+      out.soak = { rss_slope_mb_per_min_after_60s: r1(slopeMbPerMin(sampler.rssSeries, 60) * 100) / 100, pool_ever_waited: sampler.poolWaitingPeak > 0, rss_series: sampler.rssSeries };
+    } else {
+      console.log(`NORMAL only, ${o.phaseSeconds} s …`);
+      const normal = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.phaseSeconds, next: plan('normal'), parseBody: true });
+      console.log(`DANGER only, ${o.phaseSeconds} s …`);
+      const danger = await runLoad({ baseUrl: svc.base, connections: o.connections, durationSec: o.phaseSeconds, next: plan('danger'), parseBody: true });
+      out.normal_only = summarize(normal.samples, normal.durationSec, injected);
+      out.danger_only = summarize(danger.samples, danger.durationSec, injected);
+
+      console.log(`ceiling: resize only, ${o.phaseSeconds} s …`);
+      const ceiling = await new Promise<{ opsPerSec: number }>((resolve, reject) => {
+        const p = spawn(process.execPath, [join(__dirname, 'resize-ceiling.js'), img.path, String(o.connections), String(o.phaseSeconds)], { env: process.env });
+        let s = '';
+        p.stdout.on('data', (c: Buffer) => (s += c.toString()));
+        p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(s) as { opsPerSec: number }) : reject(new Error(`resize ceiling exited ${code}`))));
+      });
+      console.log(`ceiling: bare forwarder, ${o.phaseSeconds} s …`);
+      const fwd = await startBareForwarder(up.crowdUrl);
+      cleanups.push(() => fwd.close());
+      const fwdRes = await runLoad({
+        baseUrl: fwd.url,
+        connections: o.connections,
+        durationSec: o.phaseSeconds,
+        next: () => {
+          const m = multipart(1, 1, 'capture-danger.jpg', img.buf);
+          return { method: 'POST', path: '/predict', headers: { 'content-type': m.type }, body: m.body, tag: 'forward' };
+        },
+      });
+      const normalRps = normal.samples.filter((s) => s.status === 200).length / normal.durationSec;
+      const dangerRps = danger.samples.filter((s) => s.status === 200).length / danger.durationSec;
+      const fwdRps = fwdRes.samples.filter((s) => s.status === 200).length / fwdRes.durationSec;
+      out.ceilings = {
+        resize_ops_per_sec: r1(ceiling.opsPerSec),
+        forwarder_requests_per_sec: r1(fwdRps),
+        normal_path_throughput_over_resize_ceiling: Math.round((normalRps / ceiling.opsPerSec) * 100) / 100,
+        danger_path_throughput_over_bare_forwarder: Math.round((dangerRps / fwdRps) * 100) / 100,
+      };
+    }
+  }
+  out.peak_rss_mb = r1(sampler.rssPeakMb);
+  out.peak_heap_used_mb = r1(sampler.heapPeakMb);
+  out.event_loop_lag_p99_max_ms = r1(sampler.lagP99MaxMs);
+  out.db_pool_waiting_peak = sampler.poolWaitingPeak;
 }
 
 /** The bench admin (registered on first call), its token and the bench organization. */
@@ -595,12 +716,53 @@ function mixPlanner(scheduler: ZoneScheduler, image: Buffer): () => Promise<Plan
   };
 }
 
-/** utime + stime of a process, from /proc (Linux; clock ticks of 10 ms). */
-function procCpuMs(pid: number): number {
+/** A process and its descendants (the cluster primary's workers), from /proc (Linux). */
+function processTree(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (/^\d+$/.test(d)) {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i += 1) {
+    for (const [pid, ppid] of parent) {
+      if (ppid === out[i]) {
+        out.push(pid);
+      }
+    }
+  }
+  return out;
+}
+
+/** Resident memory of a process and its descendants, MB; NaN off Linux. */
+function treeRssMb(root: number): number {
+  let kb = 0;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
+    for (const pid of processTree(root)) {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    }
+  } catch {
+    return NaN;
+  }
+  return kb / 1024;
+}
+
+/** utime + stime of a process and its descendants, from /proc (Linux; clock ticks of 10 ms). */
+function procCpuMs(root: number): number {
+  try {
+    let ms = 0;
+    for (const pid of processTree(root)) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ms += (Number(f[11]) + Number(f[12])) * 10;
+    }
+    return ms;
   } catch {
     return NaN;
   }
@@ -1100,7 +1262,7 @@ function printTable(out: Record<string, any>): void {
   for (const [k, v] of Object.entries((out.explain ?? {}) as Record<string, { execution_ms: number; nodes: string[] }>)) {
     add(`EXPLAIN ANALYZE ${k}`, `${v.execution_ms} ms: ${v.nodes.join(' > ')}`);
   }
-  for (const k of ['ceilings', 'soak', 'delivery', 'lifecycle', 'polling']) {
+  for (const k of ['ceilings', 'soak', 'delivery', 'lifecycle', 'polling', 'sizing']) {
     if (out[k]) {
       for (const [kk, v] of Object.entries(out[k] as object)) {
         if (kk !== 'rss_series') {

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import pino, { Logger } from 'pino';
 import { requestContext } from './request-context';
 
@@ -29,7 +30,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   const options: pino.LoggerOptions = {
     level,
     messageKey: 'message',
-    base: undefined,
+    // with WEB_CONCURRENCY > 1 each line says which worker process wrote it
+    base: cluster.isWorker && process.env.ECOFLOW_PROCESS_INDEX !== undefined ? { worker: Number(process.env.ECOFLOW_PROCESS_INDEX) } : undefined,
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
       level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT', level: label }),

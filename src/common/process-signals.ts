@@ -44,6 +44,11 @@ export interface StartupSignalOptions {
   phase: string;
   /** exit code for a signal during this phase (spec §11: 0 or 1) */
   code: number;
+  /**
+   * Signals handled (default SIGTERM and SIGINT). A cluster worker handles only SIGTERM and
+   * ignores SIGINT: Ctrl-C reaches the whole process group, and the primary stops the workers.
+   */
+  signals?: NodeJS.Signals[];
   exit?: (code: number) => void;
 }
 
@@ -61,8 +66,10 @@ export function exitOnSignalUntilReady(opts: StartupSignalOptions): StartupSigna
     exit(opts.code);
   };
   const listener = (signal: NodeJS.Signals): void => current(signal);
-  process.on('SIGTERM', listener);
-  process.on('SIGINT', listener);
+  const handled = opts.signals ?? ['SIGTERM', 'SIGINT'];
+  for (const s of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(s, handled.includes(s) ? listener : () => undefined);
+  }
   return {
     useLogger: (l) => {
       logger = l;

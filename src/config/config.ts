@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 /**
@@ -7,6 +8,11 @@ import { availableParallelism } from 'node:os';
  */
 export class AppConfig {
   port!: number;
+  /**
+   * HTTP worker processes of this instance (`WEB_CONCURRENCY`, docs/decisions/0010): 1 = the
+   * service runs in the started process; more = that process only supervises them (node:cluster).
+   */
+  processes!: number;
   nodeEnv!: 'development' | 'production' | 'test';
   isProduction!: boolean;
   db!: DbConfig;
@@ -30,9 +36,9 @@ export class AppConfig {
   limits!: {
     /** width × height × channels × bytes per sample above which an image is refused before decoding */
     maxDecodeBytes: number;
-    /** image decodes (sharp) running at once per process */
+    /** image decodes (sharp) running at once per process (default: the CPUs divided among the processes) */
     imageDecodeConcurrency: number;
-    /** bytes of uploads held in memory at once per process; beyond it 503 + Retry-After */
+    /** bytes of uploads held in memory at once per process; beyond it 503 + Retry-After (default: 256 MiB divided among the processes) */
     maxInflightUploadBytes: number;
     /** a whole request body must arrive within this */
     requestBodyTimeoutMs: number;
@@ -297,6 +303,22 @@ export function loadConfig(env: Env): AppConfig {
     db = { kind: 'embedded', dataDir, ...common };
   }
 
+  // processes: several only where everything they share is shared (docs/decisions/0010)
+  const cpus = cpuBudget();
+  const rawProcesses = get('WEB_CONCURRENCY');
+  let processes = 1;
+  if (rawProcesses !== undefined && rawProcesses !== 'auto') {
+    processes = int('WEB_CONCURRENCY', 1, 1, 64, 'an integer 1-64 or "auto"');
+    if (processes > 1 && db.kind === 'embedded') {
+      problems.push('WEB_CONCURRENCY above 1 needs PostgreSQL (DATABASE_URL or USE_CLOUD_SQL): the embedded database lives inside one process');
+    } else if (processes > 1 && get('REDIS_URL') === undefined) {
+      problems.push('WEB_CONCURRENCY above 1 needs REDIS_URL: the zone throttle and the login limiter must be shared by the processes');
+    }
+  } else if (db.kind === 'postgres' && get('REDIS_URL') !== undefined) {
+    // "auto" (the default): one process per CPU this container may use
+    processes = cpus;
+  }
+
   // auth
   const jwtRaw = env.JWT_SECRET;
   let jwtSecret = jwtRaw ?? '';
@@ -415,6 +437,7 @@ export function loadConfig(env: Env): AppConfig {
 
   const cfg: AppConfig = Object.assign(new AppConfig(), {
     port: int('PORT', 8080, 0, 65535, 'an integer 1-65535'),
+    processes,
     nodeEnv,
     isProduction,
     db,
@@ -429,8 +452,8 @@ export function loadConfig(env: Env): AppConfig {
     trustProxy,
     limits: {
       maxDecodeBytes: int('MAX_DECODE_BYTES', 128 * 1024 * 1024, 1024 * 1024, 4 * 1024 * 1024 * 1024),
-      imageDecodeConcurrency: int('IMAGE_DECODE_CONCURRENCY', availableParallelism(), 1, 64),
-      maxInflightUploadBytes: int('MAX_INFLIGHT_UPLOAD_BYTES', 256 * 1024 * 1024, 1024 * 1024, 16 * 1024 * 1024 * 1024),
+      imageDecodeConcurrency: int('IMAGE_DECODE_CONCURRENCY', Math.max(1, Math.floor(availableParallelism() / processes)), 1, 64),
+      maxInflightUploadBytes: int('MAX_INFLIGHT_UPLOAD_BYTES', Math.floor((256 * 1024 * 1024) / processes), 1024 * 1024, 16 * 1024 * 1024 * 1024),
       requestBodyTimeoutMs: int('REQUEST_BODY_TIMEOUT_MS', 60000, 100, 3600000),
       headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 20000, 100, 600000),
       keepAliveTimeoutMs: int('KEEP_ALIVE_TIMEOUT_MS', 65000, 100, 3600000),
@@ -507,6 +530,35 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError(problems);
   }
   return cfg;
+}
+
+/**
+ * CPUs this container may use: the cgroup's CPU quota rounded up (Cloud Run's `--cpu`, Docker's
+ * `--cpus`), else the CPUs the process may run on. A container sees every core of its host in
+ * os.availableParallelism(), so the quota decides.
+ */
+export function cpuBudget(readFile: (path: string) => string = (f) => readFileSync(f, 'utf8')): number {
+  const cores = availableParallelism();
+  let quota = Infinity;
+  try {
+    // cgroup v2: "max 100000" (no limit) or "<quota> <period>"
+    const [q, period] = readFile('/sys/fs/cgroup/cpu.max').trim().split(/\s+/);
+    if (q !== 'max' && Number(q) > 0 && Number(period) > 0) {
+      quota = Math.ceil(Number(q) / Number(period));
+    }
+  } catch {
+    try {
+      // cgroup v1
+      const q = Number(readFile('/sys/fs/cgroup/cpu/cpu.cfs_quota_us').trim());
+      const period = Number(readFile('/sys/fs/cgroup/cpu/cpu.cfs_period_us').trim());
+      if (q > 0 && period > 0) {
+        quota = Math.ceil(q / period);
+      }
+    } catch {
+      /* no cgroup CPU controller visible: the cores decide */
+    }
+  }
+  return Math.max(1, Math.min(cores, quota));
 }
 
 /** `a.b.c.d/n` or an IPv6 prefix `x:…/n` (the forms Express's proxy-addr accepts). */

@@ -5,7 +5,7 @@ import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { Public, Roles } from '../common/decorators';
 import { PermissionDeniedError } from '../common/errors';
 import { AppConfig } from '../config/config';
-import { Metrics } from './metrics.service';
+import { ClusterMetrics } from './cluster-metrics';
 
 export interface MemoryReport {
   rss: number;
@@ -21,11 +21,12 @@ const mb = (bytes: number): number => Math.round((bytes / MB) * 100) / 100;
 @Controller()
 export class OpsController {
   constructor(
-    private readonly metrics: Metrics,
+    private readonly metrics: ClusterMetrics,
     private readonly config: AppConfig,
     private readonly auth: JwtAuthGuard,
   ) {}
 
+  /** This process's memory (with WEB_CONCURRENCY > 1: the worker that answered; /metrics sums them). */
   @Roles('ADMIN')
   @Get('api/memory')
   memory(): MemoryReport {
@@ -46,9 +47,9 @@ export class OpsController {
         throw new PermissionDeniedError();
       }
     }
-    res.setHeader('Content-Type', this.metrics.registry.contentType);
+    res.setHeader('Content-Type', this.metrics.contentType);
     res.setHeader('Cache-Control', 'no-store');
-    return this.metrics.registry.metrics();
+    return this.metrics.scrape();
   }
 
   private isMetricsToken(header: string | undefined): boolean {

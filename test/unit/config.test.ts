@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseTtl } from '../../src/config/config';
+import { availableParallelism } from 'node:os';
+import { ConfigError, cpuBudget, loadConfig, parseTtl } from '../../src/config/config';
 
 function problems(env: Record<string, string>): string {
   try {
@@ -135,5 +136,53 @@ describe('loadConfig', () => {
     assert.equal(parseTtl('2h'), 7200);
     assert.equal(parseTtl('0'), null);
     assert.equal(parseTtl('-5m'), null);
+  });
+
+  describe('WEB_CONCURRENCY (worker processes, docs/decisions/0010)', () => {
+    const pg = { DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' };
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
+
+    it('defaults to one process per usable CPU with PostgreSQL and Redis, else to one', () => {
+      assert.equal(loadConfig({ ...pg, ...redis }).processes, cpuBudget());
+      assert.equal(loadConfig({ ...pg }).processes, 1, 'without Redis the throttle and login limiter are per process');
+      assert.equal(loadConfig({}).processes, 1, 'the embedded database lives in one process');
+      assert.equal(loadConfig({ ...pg, ...redis, WEB_CONCURRENCY: 'auto' }).processes, cpuBudget());
+      assert.equal(loadConfig({ ...pg, ...redis, WEB_CONCURRENCY: '3' }).processes, 3);
+      assert.equal(loadConfig({ ...pg, ...redis, WEB_CONCURRENCY: '1' }).processes, 1);
+    });
+
+    it('refuses several processes where what they share would not be shared, and bad values', () => {
+      assert.match(problems({ WEB_CONCURRENCY: '2' }), /WEB_CONCURRENCY above 1 needs PostgreSQL/);
+      assert.match(problems({ ...pg, WEB_CONCURRENCY: '2' }), /WEB_CONCURRENCY above 1 needs REDIS_URL/);
+      assert.match(problems({ ...pg, ...redis, WEB_CONCURRENCY: 'two' }), /WEB_CONCURRENCY must be an integer 1-64 or "auto" \(got "two"\)/);
+      assert.match(problems({ ...pg, ...redis, WEB_CONCURRENCY: '0' }), /WEB_CONCURRENCY must be an integer 1-64/);
+    });
+
+    it('divides the per-instance image and upload budgets among the processes unless they are set', () => {
+      const two = loadConfig({ ...pg, ...redis, WEB_CONCURRENCY: '2' });
+      assert.equal(two.limits.maxInflightUploadBytes, 128 * 1024 * 1024);
+      assert.equal(two.limits.imageDecodeConcurrency, Math.max(1, Math.floor(availableParallelism() / 2)));
+      const one = loadConfig({ ...pg, ...redis, WEB_CONCURRENCY: '1' });
+      assert.equal(one.limits.maxInflightUploadBytes, 256 * 1024 * 1024);
+      assert.equal(one.limits.imageDecodeConcurrency, availableParallelism());
+      assert.equal(loadConfig({ ...pg, ...redis, WEB_CONCURRENCY: '2', IMAGE_DECODE_CONCURRENCY: '3' }).limits.imageDecodeConcurrency, 3);
+    });
+
+    it('reads the container CPU quota (cgroup v2, then v1), never above the CPUs it may run on', () => {
+      const files = (m: Record<string, string>) => (f: string): string => {
+        if (!(f in m)) {
+          throw new Error('ENOENT');
+        }
+        return m[f];
+      };
+      const cores = availableParallelism();
+      assert.equal(cpuBudget(files({ '/sys/fs/cgroup/cpu.max': '100000 100000\n' })), 1);
+      assert.equal(cpuBudget(files({ '/sys/fs/cgroup/cpu.max': '150000 100000' })), Math.min(cores, 2), 'a fraction rounds up');
+      assert.equal(cpuBudget(files({ '/sys/fs/cgroup/cpu.max': 'max 100000' })), cores);
+      assert.equal(cpuBudget(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '100000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' })), 1);
+      assert.equal(cpuBudget(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' })), cores);
+      assert.equal(cpuBudget(files({})), cores);
+      assert.equal(cpuBudget(files({ '/sys/fs/cgroup/cpu.max': '6400000 100000' })), cores, 'a quota above the cores is capped');
+    });
   });
 });
