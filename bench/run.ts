@@ -231,6 +231,13 @@ async function startService(env: Record<string, string | undefined>, label = '')
 /** Peak RSS (from /proc), heap, event-loop lag and pool waiting, sampled while load runs. */
 class Sampler {
   rssPeakMb = 0;
+  /**
+   * The instance's memory at the sample with the highest proportional set size: shared pages
+   * (the node binary, libvips, pages the workers share after fork) counted once, as the
+   * container's memory limit counts them; anonymous = heap, buffers, allocator arenas.
+   */
+  memoryAtPeak: { pss_mb: number; anonymous_mb: number; file_backed_mb: number; processes: number; heap_total_mb: number; heap_used_mb: number; external_mb: number } | null = null;
+  private pssPeak = 0;
   heapPeakMb = 0;
   lagP99MaxMs = 0;
   poolWaitingPeak = 0;
@@ -267,12 +274,24 @@ class Sampler {
       this.rssPeakMb = Math.max(this.rssPeakMb, mb);
       this.rssSeries.push({ t: (Date.now() - t0) / 1000, mb });
     }
+    const rollup = treeSmaps(this.svc.proc.pid!);
+    let newPeak = false;
+    if (rollup && rollup.pss > this.pssPeak) {
+      this.pssPeak = rollup.pss;
+      newPeak = true;
+      this.memoryAtPeak = { pss_mb: r1(rollup.pss), anonymous_mb: r1(rollup.anon), file_backed_mb: r1(rollup.pssFile), processes: rollup.processes, heap_total_mb: NaN, heap_used_mb: NaN, external_mb: NaN };
+    }
     try {
       const r = await fetch(`${this.svc.base}/metrics`, { headers: { authorization: `Bearer ${this.token}` } });
       if (r.status === 200) {
         const text = await r.text();
         const val = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
         const heap = val(/^nodejs_heap_size_used_bytes\s+([0-9.e+]+)/m);
+        if (newPeak && this.memoryAtPeak) {
+          this.memoryAtPeak.heap_used_mb = r1(heap / 2 ** 20);
+          this.memoryAtPeak.heap_total_mb = r1(val(/^nodejs_heap_size_total_bytes\s+([0-9.e+]+)/m) / 2 ** 20);
+          this.memoryAtPeak.external_mb = r1(val(/^nodejs_external_memory_bytes\s+([0-9.e+]+)/m) / 2 ** 20);
+        }
         const lag = val(/^nodejs_eventloop_lag_p99_seconds\s+([0-9.e+-]+)/m);
         const waiting = val(/^db_pool_connections\{state="waiting"\}\s+([0-9.e+]+)/m);
         if (!Number.isNaN(heap)) {
@@ -505,6 +524,7 @@ async function sizingScenario(o: Options, env: Record<string, string>, out: Reco
       by_kind: Object.fromEntries(Object.entries(stats.by_list as Record<string, any>).map(([k, v]) => [k, v.latency_ms])),
       service_cores: Math.round(((procCpuMs(svc.proc.pid!) - cpu0.svc) / (performance.now() - cpu0.t)) * 100) / 100,
       peak_rss_mb: r1(sampler.rssPeakMb),
+      peak_pss_mb: sampler.memoryAtPeak?.pss_mb,
       db_pool_waiting_peak: sampler.poolWaitingPeak,
       held: ok,
     });
@@ -686,6 +706,7 @@ async function runStandard(
     }
   }
   out.peak_rss_mb = r1(sampler.rssPeakMb);
+  out.memory_at_peak = sampler.memoryAtPeak;
   out.peak_heap_used_mb = r1(sampler.heapPeakMb);
   out.event_loop_lag_p99_max_ms = r1(sampler.lagP99MaxMs);
   out.db_pool_waiting_peak = sampler.poolWaitingPeak;
@@ -751,6 +772,26 @@ function treeRssMb(root: number): number {
     return NaN;
   }
   return kb / 1024;
+}
+
+/** Proportional and anonymous memory of a process and its descendants, MB, from smaps_rollup (Linux). */
+function treeSmaps(root: number): { pss: number; anon: number; pssFile: number; processes: number } | null {
+  try {
+    const pids = processTree(root);
+    let pss = 0;
+    let anon = 0;
+    let pssFile = 0;
+    for (const pid of pids) {
+      const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(t)?.[1] ?? 0);
+      pss += kb('Pss');
+      anon += kb('Anonymous');
+      pssFile += kb('Pss_File');
+    }
+    return { pss: pss / 1024, anon: anon / 1024, pssFile: pssFile / 1024, processes: pids.length };
+  } catch {
+    return null;
+  }
 }
 
 /** utime + stime of a process and its descendants, from /proc (Linux; clock ticks of 10 ms). */
@@ -1271,7 +1312,7 @@ function printTable(out: Record<string, any>): void {
       }
     }
   }
-  for (const k of ['peak_rss_mb', 'peak_heap_used_mb', 'event_loop_lag_p99_max_ms', 'db_pool_waiting_peak', 'seed_seconds', 'bulk']) {
+  for (const k of ['peak_rss_mb', 'memory_at_peak', 'peak_heap_used_mb', 'event_loop_lag_p99_max_ms', 'db_pool_waiting_peak', 'seed_seconds', 'bulk']) {
     if (out[k] !== undefined) {
       add(k, out[k]);
     }
