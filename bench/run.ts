@@ -446,9 +446,10 @@ async function main(): Promise<void> {
       // one run, one database, the same load for each process count: figures side by side
       const byProcesses: Record<string, Record<string, unknown>> = {};
       out.by_processes = byProcesses;
-      for (const p of o.processes) {
+      for (const [i, p] of o.processes.entries()) {
         const sub: Record<string, unknown> = { database: out.database, redis: out.redis };
-        byProcesses[p] = sub;
+        // "1,2,1" (A–B–A) keeps both runs of 1
+        byProcesses[o.processes.indexOf(p) === i ? p : `${p} (run ${i + 1})`] = sub;
         await standardScenario(o, { ...env, WEB_CONCURRENCY: p }, sub, cleanups, img, up);
         printTable(sub);
       }

@@ -306,6 +306,7 @@ export function loadConfig(env: Env): AppConfig {
   // processes: several only where everything they share is shared (docs/decisions/0010)
   const cpus = cpuBudget();
   const rawProcesses = get('WEB_CONCURRENCY');
+  // default 1: on the reference machine one process carried more cameras within p99 ≤ 1 s, in less memory
   let processes = 1;
   if (rawProcesses !== undefined && rawProcesses !== 'auto') {
     processes = int('WEB_CONCURRENCY', 1, 1, 64, 'an integer 1-64 or "auto"');
@@ -314,9 +315,14 @@ export function loadConfig(env: Env): AppConfig {
     } else if (processes > 1 && get('REDIS_URL') === undefined) {
       problems.push('WEB_CONCURRENCY above 1 needs REDIS_URL: the zone throttle and the login limiter must be shared by the processes');
     }
-  } else if (db.kind === 'postgres' && get('REDIS_URL') !== undefined) {
-    // "auto" (the default): one process per CPU this container may use
+  } else if (rawProcesses === 'auto' && db.kind === 'postgres' && get('REDIS_URL') !== undefined) {
+    // one process per CPU this container may use
     processes = cpus;
+  }
+  if (get('DB_POOL_MAX') === undefined) {
+    // the default of 5 is the instance's: several processes share it (3 each with two: 8
+    // connections with their LISTEN ones instead of 12), so max_connections sizing barely moves
+    db.poolMax = Math.max(2, Math.ceil(poolMax / processes));
   }
 
   // auth

@@ -142,11 +142,11 @@ describe('loadConfig', () => {
     const pg = { DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' };
     const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
 
-    it('defaults to one process per usable CPU with PostgreSQL and Redis, else to one', () => {
-      assert.equal(loadConfig({ ...pg, ...redis }).processes, cpuBudget());
-      assert.equal(loadConfig({ ...pg }).processes, 1, 'without Redis the throttle and login limiter are per process');
-      assert.equal(loadConfig({}).processes, 1, 'the embedded database lives in one process');
+    it('defaults to one process; "auto" is one per usable CPU with PostgreSQL and Redis, else one', () => {
+      assert.equal(loadConfig({ ...pg, ...redis }).processes, 1);
       assert.equal(loadConfig({ ...pg, ...redis, WEB_CONCURRENCY: 'auto' }).processes, cpuBudget());
+      assert.equal(loadConfig({ ...pg, WEB_CONCURRENCY: 'auto' }).processes, 1, 'without Redis the throttle and login limiter are per process');
+      assert.equal(loadConfig({ WEB_CONCURRENCY: 'auto' }).processes, 1, 'the embedded database lives in one process');
       assert.equal(loadConfig({ ...pg, ...redis, WEB_CONCURRENCY: '3' }).processes, 3);
       assert.equal(loadConfig({ ...pg, ...redis, WEB_CONCURRENCY: '1' }).processes, 1);
     });
@@ -166,6 +166,9 @@ describe('loadConfig', () => {
       assert.equal(one.limits.maxInflightUploadBytes, 256 * 1024 * 1024);
       assert.equal(one.limits.imageDecodeConcurrency, availableParallelism());
       assert.equal(loadConfig({ ...pg, ...redis, WEB_CONCURRENCY: '2', IMAGE_DECODE_CONCURRENCY: '3' }).limits.imageDecodeConcurrency, 3);
+      assert.equal(two.db.poolMax, 3, 'the default pool of 5 per instance: 3 per process with two');
+      assert.equal(one.db.poolMax, 5);
+      assert.equal(loadConfig({ ...pg, ...redis, WEB_CONCURRENCY: '2', DB_POOL_MAX: '5' }).db.poolMax, 5, 'a value given is per process');
     });
 
     it('reads the container CPU quota (cgroup v2, then v1), never above the CPUs it may run on', () => {
