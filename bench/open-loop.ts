@@ -26,6 +26,37 @@ export interface OpenLoopSample {
 
 const r1 = (n: number): number => Math.round(n * 10) / 10;
 
+/**
+ * One request whose answer is read to the end; `done` gets the status (0 for an error or a
+ * 60 s timeout), the time it was sent, and the response. Never rejects.
+ */
+function timedRequest(
+  url: URL,
+  agent: http.Agent,
+  spec: { method: string; path: string; headers: Record<string, string>; body?: Buffer },
+  done: (status: number, sent: number, res?: http.IncomingMessage) => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const sent = performance.now();
+    let finished = false;
+    const finish = (status: number, res?: http.IncomingMessage): void => {
+      if (!finished) {
+        finished = true;
+        done(status, sent, res);
+        resolve();
+      }
+    };
+    const r = http.request({ host: url.hostname, port: url.port, method: spec.method, path: spec.path, agent, headers: spec.headers }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => finish(res.statusCode ?? 0, res));
+      res.on('error', () => finish(0));
+    });
+    r.on('error', () => finish(0));
+    r.setTimeout(60000, () => r.destroy());
+    r.end(spec.body);
+  });
+}
+
 export async function runOpenLoop(opts: {
   baseUrl: string;
   token: string;
@@ -46,39 +77,21 @@ export async function runOpenLoop(opts: {
   const inFlight = new Set<Promise<void>>();
   let scheduled = 0;
 
-  const poll = (d: Dashboard, at: number): Promise<void> =>
-    new Promise((resolve) => {
-      const sent = performance.now();
-      const headers: Record<string, string> = { authorization: `Bearer ${opts.token}` };
-      if (opts.conditional && d.etag) {
-        headers['if-none-match'] = d.etag;
+  const poll = (d: Dashboard, at: number): Promise<void> => {
+    const headers: Record<string, string> = { authorization: `Bearer ${opts.token}` };
+    if (opts.conditional && d.etag) {
+      headers['if-none-match'] = d.etag;
+    }
+    return timedRequest(url, opts.agent, { method: 'GET', path: d.path, headers }, (status, sent, res) => {
+      const etag = res?.headers.etag;
+      if (typeof etag === 'string' && (status === 200 || status === 304)) {
+        d.etag = etag;
       }
-      let finished = false;
-      const done = (status: number): void => {
-        if (finished) {
-          return;
-        }
-        finished = true;
-        if (at >= measureFrom) {
-          samples.push({ tag: d.tag, status, latencyMs: performance.now() - at, timerLagMs: sent - at });
-        }
-        resolve();
-      };
-      const r = http.request({ host: url.hostname, port: url.port, method: 'GET', path: d.path, agent: opts.agent, headers }, (res) => {
-        res.on('data', () => undefined);
-        res.on('end', () => {
-          const etag = res.headers.etag;
-          if (typeof etag === 'string' && (res.statusCode === 200 || res.statusCode === 304)) {
-            d.etag = etag;
-          }
-          done(res.statusCode ?? 0);
-        });
-        res.on('error', () => done(0));
-      });
-      r.on('error', () => done(0));
-      r.setTimeout(60000, () => r.destroy());
-      r.end();
+      if (at >= measureFrom) {
+        samples.push({ tag: d.tag, status, latencyMs: performance.now() - at, timerLagMs: sent - at });
+      }
     });
+  };
 
   // one timer per dashboard: dashboard i polls at offset i/n of the interval, then every interval
   await new Promise<void>((allScheduled) => {
@@ -154,30 +167,15 @@ export async function runOpenLoopRate(opts: {
   const total = Math.round((opts.warmupSec + opts.durationSec) * opts.ratePerSec);
   const inFlight = new Set<Promise<void>>();
   let scheduled = 0;
-  const send = (at: number): Promise<void> =>
-    new Promise((resolve) => {
-      const req = opts.next();
-      const sent = performance.now();
-      let finished = false;
-      const done = (status: number): void => {
-        if (finished) {
-          return;
-        }
-        finished = true;
-        if (at >= measureFrom) {
-          samples.push({ tag: req.tag, status, latencyMs: performance.now() - at, timerLagMs: sent - at });
-        }
-        resolve();
-      };
-      const r = http.request({ host: url.hostname, port: url.port, method: req.method, path: req.path, agent: opts.agent, headers: { ...req.headers, ...(req.body ? { 'content-length': String(req.body.length) } : {}) } }, (res) => {
-        res.on('data', () => undefined);
-        res.on('end', () => done(res.statusCode ?? 0));
-        res.on('error', () => done(0));
-      });
-      r.on('error', () => done(0));
-      r.setTimeout(60000, () => r.destroy());
-      r.end(req.body);
+  const send = (at: number): Promise<void> => {
+    const req = opts.next();
+    const headers = { ...req.headers, ...(req.body ? { 'content-length': String(req.body.length) } : {}) };
+    return timedRequest(url, opts.agent, { method: req.method, path: req.path, headers, body: req.body }, (status, sent) => {
+      if (at >= measureFrom) {
+        samples.push({ tag: req.tag, status, latencyMs: performance.now() - at, timerLagMs: sent - at });
+      }
     });
+  };
   for (let i = 0; i < total; i += 1) {
     const at = t0 + (i / opts.ratePerSec) * 1000;
     const wait = at - performance.now();

@@ -467,6 +467,20 @@ async function main(): Promise<void> {
 }
 
 
+type BenchZone = { id: number; cameraId: number; key: string };
+
+/** `n` zones of capacity 10 in `orgId`, each with one keyed camera, created through the API. */
+async function seedZonesWithCameras(base: string, token: string, orgId: number, n: number): Promise<BenchZone[]> {
+  console.log(`seeding ${n} zones with cameras …`);
+  const zones: BenchZone[] = [];
+  await pool([...Array(n).keys()], 16, async (i) => {
+    const z = await json(base, 'POST', '/zones/', { name: `Zone ${i}`, zone_type: 'ROOM', organization_id: orgId, capacity: 10 }, token);
+    const c = await json(base, 'POST', '/cameras/', { name: `Cam ${i}`, zone_id: z.body.id }, token);
+    zones.push({ id: z.body.id, cameraId: c.body.id, key: c.body.device_key });
+  });
+  return zones;
+}
+
 /**
  * `--scenario sizing [--rates 20,40,… --phase-seconds 20 --processes N]`: the 80/20 sensor mix
  * sent open loop (cameras do not wait for each other) at rising upload rates, each for
@@ -483,13 +497,7 @@ async function sizingScenario(o: Options, env: Record<string, string>, out: Reco
     out.service_exit_code = await svc.stop();
   });
   const { token, orgId } = await adminSession(svc.base, true);
-  console.log(`seeding ${o.zones} zones with cameras …`);
-  const zones: Array<{ id: number; cameraId: number; key: string }> = [];
-  await pool([...Array(o.zones).keys()], 16, async (i) => {
-    const z = await json(svc.base, 'POST', '/zones/', { name: `Zone ${i}`, zone_type: 'ROOM', organization_id: orgId, capacity: 10 }, token);
-    const c = await json(svc.base, 'POST', '/cameras/', { name: `Cam ${i}`, zone_id: z.body.id }, token);
-    zones.push({ id: z.body.id, cameraId: c.body.id, key: c.body.device_key });
-  });
+  const zones = await seedZonesWithCameras(svc.base, token, orgId, o.zones);
   const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
   cleanups.push(async () => agent.destroy());
   let n = 0;
@@ -847,14 +855,8 @@ async function lifecycleScenario(o: Options, env: Record<string, string>, out: R
   });
   let { token } = await adminSession(svc.base, false);
   const org = await json(svc.base, 'POST', '/organizations/', { name: 'Bench', org_type: 'BENCH' }, token);
-  console.log(`seeding ${o.zones} zones …`);
-  const zones: Array<{ id: number; cameraId: number; key: string }> = [];
   const seedStart = performance.now();
-  await pool([...Array(o.zones).keys()], 16, async (i) => {
-    const z = await json(svc.base, 'POST', '/zones/', { name: `Zone ${i}`, zone_type: 'ROOM', organization_id: org.body.id, capacity: 10 }, token);
-    const c = await json(svc.base, 'POST', '/cameras/', { name: `Cam ${i}`, zone_id: z.body.id }, token);
-    zones.push({ id: z.body.id, cameraId: c.body.id, key: c.body.device_key });
-  });
+  const zones = await seedZonesWithCameras(svc.base, token, org.body.id as number, o.zones);
   out.seed_seconds = r1((performance.now() - seedStart) / 1000);
   const db = new Client({ connectionString: env.DATABASE_URL });
   await db.connect();
@@ -1108,14 +1110,8 @@ async function pollingScenario(o: Options, env: Record<string, string>, out: Rec
     out.service_exit_code = await svc.stop();
   });
   const { token, orgId } = await adminSession(svc.base, true);
-  console.log(`seeding ${o.zones} zones with cameras …`);
-  const zones: Array<{ id: number; cameraId: number; key: string }> = [];
   const seedStart = performance.now();
-  await pool([...Array(o.zones).keys()], 16, async (i) => {
-    const z = await json(svc.base, 'POST', '/zones/', { name: `Zone ${i}`, zone_type: 'ROOM', organization_id: orgId, capacity: 10 }, token);
-    const c = await json(svc.base, 'POST', '/cameras/', { name: `Cam ${i}`, zone_id: z.body.id }, token);
-    zones.push({ id: z.body.id, cameraId: c.body.id, key: c.body.device_key });
-  });
+  const zones = await seedZonesWithCameras(svc.base, token, orgId, o.zones);
   const openAlerts = Math.min(200, zones.length);
   console.log(`seeding ${openAlerts} open alerts …`);
   await pool([...Array(openAlerts).keys()], 16, async (i) => {
