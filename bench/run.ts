@@ -45,12 +45,10 @@ interface Options {
   processes: string[];
   /** sizing scenario: open-loop upload rates to try, uploads/s */
   rates: number[];
-  /** --phase-seconds was given */
-  argvPhase: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { scenario: 'sensor', duration: 30, connections: 80, zones: 2000, crowdLatency: 50, geminiLatency: 300, phaseSeconds: 10, readings: 10_000_000, carbonLogs: 20_000_000, readConnections: 10, onEnv: {}, dashboards: 2000, boardPath: '/occupancy/?limit=100', processes: [], rates: [], argvPhase: argv.some((a) => a.startsWith('--phase-seconds')) };
+  const o: Options = { scenario: 'sensor', duration: 30, connections: 80, zones: 2000, crowdLatency: 50, geminiLatency: 300, phaseSeconds: 10, readings: 10_000_000, carbonLogs: 20_000_000, readConnections: 10, onEnv: {}, dashboards: 2000, boardPath: '/occupancy/?limit=100', processes: [], rates: [] };
   for (let i = 0; i < argv.length; i += 1) {
     const [k, v] = argv[i].includes('=') ? argv[i].split('=', 2) : [argv[i], argv[i + 1]];
     const take = (): string => {
@@ -123,7 +121,7 @@ function parseArgs(argv: string[]): Options {
   if (o.scenario === 'occupancy' && !argv.some((a) => a.startsWith('--phase-seconds'))) {
     o.phaseSeconds = 15;
   }
-  if (o.scenario === 'polling' && !argv.some((a) => a.startsWith('--phase-seconds'))) {
+  if ((o.scenario === 'polling' || o.scenario === 'sizing') && !argv.some((a) => a.startsWith('--phase-seconds'))) {
     o.phaseSeconds = 20;
   }
   return o;
@@ -226,6 +224,15 @@ async function startService(env: Record<string, string | undefined>, label = '')
     await sleep(250);
   }
   throw new Error('the service did not become ready in 60 s');
+}
+
+/** The service of a scenario, stopped (its exit code recorded) with the scenario's other cleanups. */
+async function startScenarioService(env: Record<string, string | undefined>, label: string, out: Record<string, unknown>, cleanups: Array<() => Promise<unknown>>): Promise<Service> {
+  const svc = await startService(env, label);
+  cleanups.unshift(async () => {
+    out.service_exit_code = await svc.stop();
+  });
+  return svc;
 }
 
 /** Peak RSS (from /proc), heap, event-loop lag and pool waiting, sampled while load runs. */
@@ -489,13 +496,9 @@ async function seedZonesWithCameras(base: string, token: string, orgId: number, 
  */
 async function sizingScenario(o: Options, env: Record<string, string>, out: Record<string, unknown>, cleanups: Array<() => Promise<unknown>>, image: Buffer): Promise<void> {
   const rates = o.rates.length ? o.rates : [20, 40, 60, 80, 100, 120, 140, 160];
-  const phaseSec = o.argvPhase ? o.phaseSeconds : 20;
   const svcEnv = o.processes.length ? { ...env, WEB_CONCURRENCY: o.processes[0] } : env;
   console.log(`sizing: starting the service${svcEnv.WEB_CONCURRENCY ? ` (WEB_CONCURRENCY=${svcEnv.WEB_CONCURRENCY})` : ''} …`);
-  const svc = await startService(svcEnv, 'sizing');
-  cleanups.unshift(async () => {
-    out.service_exit_code = await svc.stop();
-  });
+  const svc = await startScenarioService(svcEnv, 'sizing', out, cleanups);
   const { token, orgId } = await adminSession(svc.base, true);
   const zones = await seedZonesWithCameras(svc.base, token, orgId, o.zones);
   const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
@@ -515,13 +518,13 @@ async function sizingScenario(o: Options, env: Record<string, string>, out: Reco
   for (const rate of rates) {
     await closeOpenAlerts(svc.base, token);
     await sleep(2000);
-    console.log(`sizing: ${rate} uploads/s open loop, ${phaseSec} s …`);
+    console.log(`sizing: ${rate} uploads/s open loop, ${o.phaseSeconds} s …`);
     const sampler = new Sampler(svc, token);
     sampler.start(500);
     const cpu0 = { svc: procCpuMs(svc.proc.pid!), t: performance.now() };
-    const r = await runOpenLoopRate({ baseUrl: svc.base, ratePerSec: rate, warmupSec: 3, durationSec: phaseSec, next, agent });
+    const r = await runOpenLoopRate({ baseUrl: svc.base, ratePerSec: rate, warmupSec: 3, durationSec: o.phaseSeconds, next, agent });
     sampler.stop();
-    const stats = openLoopStats(r.samples, phaseSec, r.scheduled) as Record<string, any>;
+    const stats = openLoopStats(r.samples, o.phaseSeconds, r.scheduled) as Record<string, any>;
     const failed = r.samples.filter((x) => x.status !== 200).length;
     const p99 = stats.latency_ms.p99 as number;
     const ok = p99 <= 1000 && failed <= r.samples.length * 0.01;
@@ -986,10 +989,7 @@ async function occupancyScenario(o: Options, env: Record<string, string>, out: R
     throw new Error('--scenario occupancy needs DATABASE_URL (PostgreSQL) and REDIS_URL');
   }
   console.log('occupancy: starting the service (migrates the bench database) …');
-  const svc = await startService(env, 'occupancy');
-  cleanups.unshift(async () => {
-    out.service_exit_code = await svc.stop();
-  });
+  const svc = await startScenarioService(env, 'occupancy', out, cleanups);
   const { token, orgId } = await adminSession(svc.base, true);
   const db = new Client({ connectionString: env.DATABASE_URL });
   await db.connect();
@@ -1105,10 +1105,7 @@ async function pollingScenario(o: Options, env: Record<string, string>, out: Rec
     throw new Error('--scenario polling needs DATABASE_URL (PostgreSQL) and REDIS_URL');
   }
   console.log('polling: starting the service …');
-  const svc = await startService(env, 'polling');
-  cleanups.unshift(async () => {
-    out.service_exit_code = await svc.stop();
-  });
+  const svc = await startScenarioService(env, 'polling', out, cleanups);
   const { token, orgId } = await adminSession(svc.base, true);
   const seedStart = performance.now();
   const zones = await seedZonesWithCameras(svc.base, token, orgId, o.zones);

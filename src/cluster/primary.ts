@@ -115,7 +115,7 @@ export function runPrimary(opts: PrimaryOptions): Primary {
     if (!wasListening) {
       // it failed while starting: its own log line says why; starting it again would only repeat it
       log.error({ worker: index, code, signal }, 'a worker process failed to start; stopping the instance');
-      stopAll('SIGTERM', exitCode === 0 ? 1 : exitCode);
+      stopAll(exitCode === 0 ? 1 : exitCode);
       return;
     }
     const now = Date.now();
@@ -125,14 +125,15 @@ export function runPrimary(opts: PrimaryOptions): Primary {
     }
     if (restarts.length > maxRestarts) {
       log.error({ worker: index, code, signal, restarts: restarts.length }, 'worker processes keep crashing; stopping the instance');
-      stopAll('SIGTERM', 1);
+      stopAll(1);
       return;
     }
     log.error({ worker: index, code, signal }, 'a worker process exited; starting a replacement');
     fork(index);
   });
 
-  const stopAll = (signal: NodeJS.Signals, code: number): void => {
+  // every worker drains its own requests (graceful-shutdown.ts); workers ignore SIGINT
+  const stopAll = (code: number): void => {
     stopping = true;
     worstCode = Math.max(worstCode, code);
     const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w));
@@ -141,8 +142,7 @@ export function runPrimary(opts: PrimaryOptions): Primary {
       return;
     }
     for (const w of live) {
-      // each worker drains its own requests (graceful-shutdown.ts); SIGINT is ignored by workers
-      w.process.kill(signal === 'SIGKILL' ? 'SIGKILL' : 'SIGTERM');
+      w.process.kill('SIGTERM');
     }
     const deadline = setTimeout(() => {
       log.error('worker processes overran the shutdown deadline; exiting now');
@@ -170,7 +170,7 @@ export function runPrimary(opts: PrimaryOptions): Primary {
         return;
       }
       log.info({ signal, processes: Object.keys(cluster.workers ?? {}).length }, 'shutdown started: stopping worker processes');
-      stopAll(signal, 0);
+      stopAll(0);
     },
   };
 }

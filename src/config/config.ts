@@ -304,7 +304,6 @@ export function loadConfig(env: Env): AppConfig {
   }
 
   // processes: several only where everything they share is shared (docs/decisions/0010)
-  const cpus = cpuBudget();
   const rawProcesses = get('WEB_CONCURRENCY');
   // default 1: on the reference machine one process carried more cameras within p99 ≤ 1 s, in less memory
   let processes = 1;
@@ -317,7 +316,7 @@ export function loadConfig(env: Env): AppConfig {
     }
   } else if (rawProcesses === 'auto' && db.kind === 'postgres' && get('REDIS_URL') !== undefined) {
     // one process per CPU this container may use
-    processes = cpus;
+    processes = cpuBudget();
   }
   if (get('DB_POOL_MAX') === undefined) {
     // the default of 5 is the instance's: several processes share it (3 each with two: 8

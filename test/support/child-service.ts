@@ -17,8 +17,7 @@ export interface ChildService {
  * listens: a crash, a SIGKILL or memory are then those of a real, separate process.
  */
 export async function startChildService(env: Record<string, string>): Promise<ChildService> {
-  // one process unless the test asks for more (test/reliability/cluster.test.ts)
-  const proc = spawn(process.execPath, [SERVICE_MAIN], { env: { PATH: process.env.PATH ?? '', WEB_CONCURRENCY: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [SERVICE_MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));

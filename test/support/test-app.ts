@@ -104,8 +104,6 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     PORT: '0',
-    // a test app is one process (defaults that divide per-instance budgets among processes stay whole)
-    WEB_CONCURRENCY: '1',
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'info',
     ...db.env,
